@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Set up .venv (once) and run every check and test: notebooks clean and in sync with the library,
+# README in sync with nbs/index.ipynb, no merge markers, ruff, then every notebook under nbdev-test
+# (slow cells included; `#| gpu` cells only with NBDEV_FLAGS="slow gpu" on a GPU machine).
+# Ends with one line: "N passed, N failed". Exit status 0 only if nothing failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+FLAGS="${NBDEV_FLAGS:-slow}"
+
+if [ ! -x .venv/bin/python ]; then "$PYTHON" -m venv .venv || exit 1; fi
+.venv/bin/python -m pip install -q --upgrade pip || exit 1
+.venv/bin/python -m pip install -q -e ".[dev]" || { echo "install failed"; exit 1; }
+export PATH="$PWD/.venv/bin:$PATH"
+
+passed=0; failed=0; failures=()
+check() {  # check NAME COMMAND...: run one check and count it
+  local name=$1; shift
+  if "$@"; then passed=$((passed + 1)); echo "PASS $name"
+  else failed=$((failed + 1)); failures+=("$name"); echo "FAIL $name"; fi
+}
+snapshot() { find nbs fingers -type f -not -path '*/.ipynb_checkpoints/*' -not -path '*/__pycache__/*' -print0 | sort -z | xargs -0 sha256sum; }
+unchanged_by() {  # unchanged_by COMMAND...: the command leaves nbs/ and fingers/ exactly as they were
+  local before; before=$(snapshot)
+  "$@" >/dev/null || return 1
+  if [ "$before" != "$(snapshot)" ]; then echo "'$*' changed files: run it, review and commit" >&2; return 1; fi
+}
+no_merge_markers() { ! grep -lE '^(<<<<<<<|>>>>>>>)|"(<<<<<<<|>>>>>>>) ' nbs/*.ipynb; }
+
+check "notebooks clean (nbdev-clean leaves no diff)" unchanged_by nbdev-clean
+check "library in sync (nbdev-export leaves no diff)" unchanged_by nbdev-export
+check "README.md made from nbs/index.ipynb" bash scripts/readme.sh --check
+check "no merge markers in notebooks" no_merge_markers
+check "ruff" ruff check --quiet fingers nbs bench scripts
+
+# Every notebook is a test: count them one by one from nbdev-test's own report.
+log=$(mktemp)
+nbdev-test --flags "$FLAGS" --do-print --timing 2>&1 | tee "$log"
+n_total=$(grep -c '^- Completed ' "$log")
+n_failed=$(sed -n '/Failed On The Following Notebooks/,$p' "$log" | grep -cE '^\s+\S+\.ipynb')
+if [ "$n_total" -eq 0 ]; then n_failed=1; failures+=("nbdev-test ran no notebook"); fi
+passed=$((passed + n_total - n_failed)); failed=$((failed + n_failed))
+[ "$n_failed" -gt 0 ] && failures+=("notebooks: $(sed -n '/Failed On The Following Notebooks/,$p' "$log" | grep -E '^\s+\S+\.ipynb' | xargs)")
+rm -f "$log"
+
+[ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
