@@ -11,7 +11,7 @@ FLAGS="${NBDEV_FLAGS:-slow}"
 if [ ! -x .venv/bin/python ]; then "$PYTHON" -m venv .venv || exit 1; fi
 .venv/bin/python -m pip install -q --upgrade pip || exit 1
 .venv/bin/python -m pip install -q -e ".[dev]" || { echo "install failed"; exit 1; }
-export PATH="$PWD/.venv/bin:$PATH"
+export PATH="$PWD/.venv/bin:$PATH" VIRTUAL_ENV="$PWD/.venv"
 
 passed=0; failed=0; failures=()
 check() {  # check NAME COMMAND...: run one check and count it
@@ -26,11 +26,14 @@ unchanged_by() {  # unchanged_by COMMAND...: the command leaves nbs/ and fingers
   if [ "$before" != "$(snapshot)" ]; then echo "'$*' changed files: run it, review and commit" >&2; return 1; fi
 }
 no_merge_markers() { ! grep -lE '^(<<<<<<<|>>>>>>>)|"(<<<<<<<|>>>>>>>) ' nbs/*.ipynb; }
+# Outputs are never committed: they could carry pictures of the real data, which must not enter the repo.
+no_outputs() { python -c 'import json,sys; bad=[f for f in sys.argv[1:] if any(c.get("outputs") for c in json.load(open(f))["cells"])]; print(*bad, sep="\n", file=sys.stderr); sys.exit(bool(bad))' nbs/*.ipynb; }
 
 check "notebooks clean (nbdev-clean leaves no diff)" unchanged_by nbdev-clean
 check "library in sync (nbdev-export leaves no diff)" unchanged_by nbdev-export
 check "README.md made from nbs/index.ipynb" bash scripts/readme.sh --check
 check "no merge markers in notebooks" no_merge_markers
+check "no outputs committed in notebooks" no_outputs
 check "ruff" ruff check --quiet fingers nbs bench scripts
 
 # Every notebook is a test: count them one by one from nbdev-test's own report.
