@@ -15,6 +15,7 @@ print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, {p.name}, {p.total
 PY
 echo "== notebooks with GPU cells (nbdev-test --flags gpu)"
 nbdev-test --flags gpu --do-print nbs/01_model.ipynb
+nbdev-test --flags gpu --do-print nbs/02_augment.ipynb
 nbdev-test --flags gpu --do-print nbs/03_train.ipynb
 echo "== the training notebook on the GPU -> $out"
 "$PY" -m fingers.cli train "$out" -p device cuda "$@"
