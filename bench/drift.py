@@ -38,9 +38,14 @@ def main():
     data = load_data(args.data, progress=False)
     predictor = Predictor(args.model)
     t = time.perf_counter()
-    ref = load_reference(build_reference(np.asarray(data["train"].images), predictor, f"{args.out}/reference.json", source="train"))
-    print(f"data: {'SYNTHETIC' if data.synthetic else 'real'}, model {predictor.version}; reference: {ref['n']} training images "
-          f"({time.perf_counter() - t:.1f} s); {args.trials} trials of {args.batch} test images per condition")
+    ref = load_reference(
+        build_reference(np.asarray(data["train"].images), predictor, f"{args.out}/reference.json", source="train")
+    )
+    print(
+        f"data: {'SYNTHETIC' if data.synthetic else 'real'}, model {predictor.version}; "
+        f"reference: {ref['n']} training images "
+        f"({time.perf_counter() - t:.1f} s); {args.trials} trials of {args.batch} test images per condition"
+    )
     test = np.asarray(data["test"].images)
     results = {}
     for name, shift in SHIFTS.items():

@@ -27,6 +27,16 @@ unchanged_by() {  # unchanged_by COMMAND...: the command leaves nbs/ and fingers
 }
 no_merge_markers() { ! grep -lE '^(<<<<<<<|>>>>>>>)|"(<<<<<<<|>>>>>>>) ' nbs/*.ipynb; }
 # Outputs are never committed: they could carry pictures of the real data, which must not enter the repo.
+# The docs site's first step (nbdev-proc-nbs) runs export and import cells; it must get through every notebook.
+docs_processable() {
+  local log; log=$(nbdev-proc-nbs --path nbs 2>&1); local rc=$?
+  rm -rf _proc
+  if [ $rc -ne 0 ] || grep -q "Error in notebook" <<<"$log"; then echo "$log" | tail -20 >&2; return 1; fi
+}
+# No stage may have changed dependencies or parameters against dvc.lock (missing outputs are fine: the cache is not in git).
+dvc_lock_current() {
+  dvc status --json | python -c 'import json,sys; s=json.load(sys.stdin); bad={k: v for k, v in s.items() if any(isinstance(e, dict) and ("changed deps" in e or "changed params" in e) for e in v)}; print(json.dumps(bad, indent=1), file=sys.stderr) if bad else None; sys.exit(bool(bad))'
+}
 no_outputs() { python -c 'import json,sys; bad=[f for f in sys.argv[1:] if any(c.get("outputs") for c in json.load(open(f))["cells"])]; print(*bad, sep="\n", file=sys.stderr); sys.exit(bool(bad))' nbs/*.ipynb; }
 
 check "notebooks clean (nbdev-clean leaves no diff)" unchanged_by nbdev-clean
@@ -35,6 +45,9 @@ check "README.md made from nbs/index.ipynb" bash scripts/readme.sh --check
 check "no merge markers in notebooks" no_merge_markers
 check "no outputs committed in notebooks" no_outputs
 check "ruff" ruff check --quiet fingers nbs bench scripts
+check "layers: every notebook imports only lower-numbered ones" python scripts/check_layers.py
+check "docs: nbdev-proc-nbs processes every notebook" docs_processable
+check "dvc.lock matches the code and parameters" dvc_lock_current
 
 # Every notebook is a test: count them one by one from nbdev-test's own report.
 log=$(mktemp)
