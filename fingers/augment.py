@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from .core import border_pixels, flip_label
 
 # %% auto #0
-__all__ = ['AUGMENT_RANGES', 'gaussian_blur', 'hand_mask', 'hand_flip', 'augment_batch']
+__all__ = ['AUGMENT_RANGES', 'gaussian_blur', 'hand_mask', 'hand_flip', 'draw_params', 'augment_batch']
 
 # %% ../nbs/11_augment.ipynb #76b38991
 # Ranges at strength 1. Each is the extreme of a uniform draw, scaled by the strength.
@@ -63,7 +63,26 @@ def hand_flip(images: torch.Tensor, labels: torch.Tensor,
         where, flip_label(labels), labels
     )
 
-# %% ../nbs/11_augment.ipynb #480d850e
+# %% ../nbs/11_augment.ipynb #8f733535
+def draw_params(n: int, shape: tuple[int, ...], strength: float, g: torch.Generator,
+                ranges: dict[str, float] | None = None) -> dict[str, torch.Tensor]:
+    "The random draws for augmenting `n` images of `shape` (C x H x W) at `strength`, from generator `g` alone."
+    r = {k: v * strength for k, v in (AUGMENT_RANGES if ranges is None else ranges).items()}
+    rand = lambda: torch.rand(n, generator=g)
+    u = lambda half_width: _uniform(g, n, half_width)
+    p = {"flip": rand() < 0.5, "angle": u(math.radians(r["rotate_deg"])), "scale": torch.exp(u(r["log_scale"])),
+         "shift": torch.stack([u(2 * r["shift"]), u(2 * r["shift"])], 1), "bright": u(r["brightness"]),
+         "contrast": torch.exp(u(r["log_contrast"])), "gamma": torch.exp(u(r["log_gamma"]))}
+    blurred = rand() < 0.5
+    p["blur"] = torch.where(blurred, rand() * r["blur_sigma"], torch.zeros(n))
+    p["noise_sigma"], p["noise"] = rand() * r["noise_sigma"], torch.randn((n, *shape), generator=g)
+    p["new_bg"], p["bg_level"] = rand() < min(1.0, r["background_p"]), rand()
+    p["bg_amp"], p["bg_striped"] = rand() * r["background_texture"], rand() < 0.5
+    p["bg_angle"], p["bg_period"] = rand() * math.pi, 6 + 14 * rand()
+    p["blotches"] = torch.randn((n, 1, 8, 8), generator=g)
+    return p
+
+# %% ../nbs/11_augment.ipynb #d68e2795
 def augment_batch(
     images: torch.Tensor,  # N x 1 x H x W uint8 (or float in [0, 1])
     labels: torch.Tensor,  # N class indices
@@ -77,63 +96,14 @@ def augment_batch(
     x = images.float() / 255 if images.dtype == torch.uint8 else images.float()
     if strength < 0: raise ValueError(f"strength must be >= 0, got {strength}")
     if strength == 0: return x, labels
-    n_all, part = x.shape[0] * world_size, slice(rank, None, world_size)
-    r = {k: v * strength for k, v in (AUGMENT_RANGES if ranges is None else ranges).items()}
-    flip = torch.rand(n_all, generator=g) < 0.5
-    angle = _uniform(g, n_all, math.radians(r["rotate_deg"]))
-    scale = torch.exp(_uniform(g, n_all, r["log_scale"]))
-    shift = torch.stack([_uniform(g, n_all, 2 * r["shift"]), _uniform(g, n_all, 2 * r["shift"])], 1)
-    bright, contrast = _uniform(g, n_all, r["brightness"]), torch.exp(_uniform(g, n_all, r["log_contrast"]))
-    gamma = torch.exp(_uniform(g, n_all, r["log_gamma"]))
-    blur = torch.where(
-        torch.rand(n_all, generator=g) < 0.5, torch.rand(n_all, generator=g) * r["blur_sigma"], torch.zeros(n_all)
-    )
-    noise_sigma = torch.rand(n_all, generator=g) * r["noise_sigma"]
-    noise = torch.randn((n_all, *x.shape[1:]), generator=g)
-    new_bg, bg_level = torch.rand(n_all, generator=g) < min(1.0, r["background_p"]), torch.rand(n_all, generator=g)
-    bg_amp, bg_striped = torch.rand(n_all, generator=g) * r["background_texture"], torch.rand(n_all, generator=g) < 0.5
-    bg_angle, bg_period = torch.rand(n_all, generator=g) * math.pi, 6 + 14 * torch.rand(n_all, generator=g)
-    blotches = torch.randn((n_all, 1, 8, 8), generator=g)
-    (
-        flip,
-        angle,
-        scale,
-        shift,
-        bright,
-        contrast,
-        gamma,
-        blur,
-        noise_sigma,
-        noise,
-        new_bg,
-        bg_level,
-        bg_amp,
-        bg_striped,
-        bg_angle,
-        bg_period,
-        blotches,
-    ) = (
-        t[part].to(x.device)
-        for t in (
-            flip,
-            angle,
-            scale,
-            shift,
-            bright,
-            contrast,
-            gamma,
-            blur,
-            noise_sigma,
-            noise,
-            new_bg,
-            bg_level,
-            bg_amp,
-            bg_striped,
-            bg_angle,
-            bg_period,
-            blotches,
-        )
-    )
+    part = slice(rank, None, world_size)           # this rank's rows of the global batch's draws
+    draws = draw_params(x.shape[0] * world_size, x.shape[1:], strength, g, ranges)
+    p = {k: v[part].to(x.device) for k, v in draws.items()}
+    flip, angle, scale, shift, bright, contrast, gamma, blur = (
+        p[k] for k in ("flip", "angle", "scale", "shift", "bright", "contrast", "gamma", "blur"))
+    noise_sigma, noise = p["noise_sigma"], p["noise"]
+    new_bg, bg_level, bg_amp, bg_striped, bg_angle, bg_period, blotches = (
+        p[k] for k in ("new_bg", "bg_level", "bg_amp", "bg_striped", "bg_angle", "bg_period", "blotches"))
     x, labels = hand_flip(x, labels, flip)
     # Pose: one affine warp; the matrix maps output to input coordinates
     cos, sin = torch.cos(angle) / scale, torch.sin(angle) / scale

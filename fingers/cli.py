@@ -148,29 +148,30 @@ def fit(*, out: Path,  # run folder: checkpoint.pt every epoch, then model.pt an
         print(f"model: {res.out / 'model.pt'}; final val_acc {res.history[-1]['val_acc']:.4f}")
     return res
 
-# %% ../nbs/90_cli.ipynb #462ed77c
+# %% ../nbs/90_cli.ipynb #e5136999
 def train_notebook() -> Path:
     "The papermill training notebook: `nbs/train.ipynb`, installed with the package as fingers/assets/train.ipynb."
     import fingers
     return Path(fingers.__file__).parent / "assets" / "train.ipynb"
 
 def _show_progress(path: Path, stop: threading.Event) -> None:
-    "Draw the training notebook's progress file as bars on the terminal until `stop` is set."
+    "Draw the training notebook's progress file as bars on the terminal until `stop` is set: one bar per epoch."
     from tqdm.auto import tqdm
-    progress, bar, key = ProgressFile(path), None, None
+    progress, bar, key, last = ProgressFile(path), None, None, None
     while not stop.wait(0.5):
         p = progress.read()
-        if not p: continue
-        k = (p.get("stage"), p.get("epoch"))
+        if not p or p == last: continue
+        last, k = p, (p.get("stage"), p.get("epoch"))
         if k != key:
             if bar is not None: bar.close()
             bar, key = None, k
             if p.get("stage") == "train":
                 bar = tqdm(total=p["steps"], desc=f"epoch {p['epoch']}/{p['epochs']}", unit="step", file=sys.stderr)
             elif p.get("stage") not in (None, "done"): print(f"  {p['stage']}...", file=sys.stderr)
-        if bar is not None and p.get("stage") == "train":
-            bar.n = p["step"]
-            bar.set_postfix(loss=f"{p['loss']:.3f}", acc=f"{p['accuracy']:.3f}", img_s=f"{p['images_per_s']:.0f}")
+        if bar is not None:
+            bar.set_postfix(loss=f"{p['loss']:.3f}", acc=f"{p['accuracy']:.3f}", img_s=f"{p['images_per_s']:.0f}",
+                            refresh=False)
+            bar.update(p["step"] - bar.n)
     if bar is not None: bar.close()
 
 @command
@@ -197,14 +198,9 @@ def train(out: Path,  # run folder, e.g. runs/first: the executed notebook, mode
     watcher = threading.Thread(target=_show_progress, args=(out / PROGRESS_FILE, stop), daemon=True)
     watcher.start()
     try:
-        papermill.execute_notebook(
-            str(train_notebook()),
-            str(out / "train.ipynb"),
-            parameters=parameters,
-            cwd=str(Path.cwd()),
-            progress_bar=False,
-            log_output=verbose,
-        )
+        papermill.execute_notebook(str(train_notebook()), str(out / "train.ipynb"), parameters=parameters,
+                                   cwd=str(Path.cwd()), progress_bar=False, log_output=verbose,
+                                   extra_arguments=["--IPKernelApp.log_level=ERROR"])   # no kernel chatter on screen
     except papermill.PapermillExecutionError as e:
         raise RunFailed(f"the training notebook stopped at cell {e.exec_count}: {e.ename}: {e.evalue}\n"
                         f"  the executed notebook, with the traceback, is {out / 'train.ipynb'}") from None
