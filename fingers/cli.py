@@ -131,7 +131,7 @@ def data(source: str | None = None,  # Kaggle zip or folder, or 'synthetic[:N_TR
     print(processed.summary())
     return processed
 
-# %% ../nbs/90_cli.ipynb #f79cdada
+# %% ../nbs/90_cli.ipynb #b8bdfc68
 def _training_params(params: str, param: list | None) -> tuple[Path, dict[str, Any]]:
     "(the params.yaml used, the overrides) with a relative data path made absolute from the working directory."
     from fingers.config import find_params
@@ -140,6 +140,15 @@ def _training_params(params: str, param: list | None) -> tuple[Path, dict[str, A
     if isinstance(data, str) and not data.startswith("synthetic") and not Path(data).is_absolute():
         overrides["data"] = str(Path(data).resolve())
     return find_params(params), overrides
+
+def _check_training(cfg, out: Path, resume: bool) -> None:
+    "Check a training run before it starts; PyTorch is loaded only for a checkpoint to resume or a named device."
+    from fingers.config import CHECKPOINT, check_run
+    data = check_run(cfg, out, resume)
+    if (resume and (Path(out) / CHECKPOINT).exists()) or cfg.device not in ("auto", "cpu"):
+        from fingers.train import check_resume, pick_device
+        pick_device(cfg.device)
+        if resume: check_resume(cfg, out, data)
 
 @command
 def fit(*, out: Path,  # run folder: checkpoint.pt every epoch, then model.pt and history.json
@@ -152,6 +161,7 @@ def fit(*, out: Path,  # run folder: checkpoint.pt every epoch, then model.pt an
     params_path, overrides = _training_params(params, param)
     cfg, _ = load_params(params_path, **overrides)
     require("train", "torch")
+    _check_training(cfg, out, resume)
     from fingers.model import save_model
     from fingers.train import fit as fit_model
     res = fit_model(cfg, out, resume=resume)
@@ -161,7 +171,7 @@ def fit(*, out: Path,  # run folder: checkpoint.pt every epoch, then model.pt an
         print(f"model: {res.out / 'model.pt'}; final val_acc {res.history[-1]['val_acc']:.4f}")
     return res
 
-# %% ../nbs/90_cli.ipynb #e5136999
+# %% ../nbs/90_cli.ipynb #f3f8c0a3
 def train_notebook() -> Path:
     "The papermill training notebook: `nbs/train.ipynb`, installed with the package as fingers/assets/train.ipynb."
     import fingers
@@ -201,10 +211,12 @@ def train(out: Path,  # run folder, e.g. runs/first: the executed notebook, mode
     cfg, _ = load_params(params_path, **overrides)                  # fail now, not inside the kernel
     require("train", "torch", "papermill", "ipykernel")
     import papermill
-
-    from fingers.train import check_run
-    check_run(cfg, out, resume)                                     # data, batch, folder, checkpoint: before any write
+    _check_training(cfg, out, resume)                               # folder, data, batch, checkpoint: before any write
+    if photos is not None:
+        from fingers.photos import check_photo_folder
+        check_photo_folder(photos)
     out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)                          # every check passed: the run may begin
     parameters = {**overrides, "out": str(out), "resume": resume, "params": str(params_path),
                   **({"photos": str(Path(photos).resolve())} if photos else {})}
     stop = threading.Event()
@@ -255,7 +267,7 @@ def evaluate(*, model: Path,  # model.onnx (its model.json beside it) or the run
     print(report_text(rep) + f"\nreport in {out}")
     return metrics
 
-# %% ../nbs/90_cli.ipynb #f0c4580d
+# %% ../nbs/90_cli.ipynb #46be68bb
 @command
 def evaluate_photos(folder: Path,  # photos in sub-folders named by finger count (0-5) or class (0L-5R)
                     *, model: Path,  # model.onnx (its model.json beside it) or the run folder holding them
@@ -268,6 +280,7 @@ def evaluate_photos(folder: Path,  # photos in sub-folders named by finger count
     from fingers.photos import evaluate_photos as score
     from fingers.photos import plot_photo_errors, plot_photo_report
     rep, photos = score(folder, predictor.probabilities, predictor.threshold)
+    for skipped in rep["skipped"]: print(f"fingers evaluate-photos: skipped: {skipped}", file=sys.stderr)
     lo, hi = rep["count_accuracy_ci95"]
     print(f"finger count right on {rep['count_accuracy']:.1%} (95% CI {lo:.1%} to {hi:.1%}) of {rep['n']} photos; "
           + ", ".join(f"{c}: {a:.0%}" for c, a in rep["per_count"].items()))
@@ -322,7 +335,7 @@ def predict(images: list[str],  # image files, or folders of them (any size, col
     if failed: raise FingersError(f"{failed} of {len(photos)} input(s) could not be read")
     return results
 
-# %% ../nbs/90_cli.ipynb #7270b6f7
+# %% ../nbs/90_cli.ipynb #77fcc3cb
 def _split_images(source: str | None, split: str, per_class: int | None = None, seed: int = 0):
     "(images, labels, synthetic?) of a data split: all of it, or `per_class` images of each class chosen by `seed`."
     import numpy as np
@@ -343,6 +356,7 @@ def robustness(*, model: Path,  # model.onnx (its model.json beside it) or the r
                per_class: int = 100,  # images of each class (a seeded, class-balanced sample; 0: all)
                ):
     "Accuracy of an exported model under the corruption suite: table, score, plot."
+    if per_class < 0: raise FingersError(f"per_class must be 0 (all) or more, got {per_class}")
     check_writable(out, folder=True)
     predictor = _predictor(model)
     images, labels, synthetic = _split_images(data, split, per_class or None)
@@ -363,7 +377,7 @@ def robustness(*, model: Path,  # model.onnx (its model.json beside it) or the r
     )
     return rep
 
-# %% ../nbs/90_cli.ipynb #ce2184b4
+# %% ../nbs/90_cli.ipynb #34f8e992
 @command
 def drift_reference(*, model: Path,  # model.onnx whose confidence is a drift feature (or its run folder)
                     out: Path,  # reference file (.json)
@@ -374,6 +388,7 @@ def drift_reference(*, model: Path,  # model.onnx whose confidence is a drift fe
     "Build a drift reference from a data split with the model's features."
     from fingers.data import data_source
     from fingers.drift import build_reference
+    if max_images < 1: raise FingersError(f"max_images must be at least 1, got {max_images}")
     check_writable(out)
     predictor = _predictor(model)
     images, _, synthetic = _split_images(data, split)

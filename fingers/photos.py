@@ -17,31 +17,37 @@ from .evaluate import plot_gallery, wilson_interval
 from .preprocess import ImageError, image_files, prepare
 
 # %% auto #0
-__all__ = ['PhotoFolderError', 'read_labelled_photos', 'selective_accuracy', 'photo_report', 'plot_photo_report',
-           'plot_photo_errors', 'evaluate_photos']
+__all__ = ['PhotoFolderError', 'check_photo_folder', 'read_labelled_photos', 'selective_accuracy', 'photo_report',
+           'plot_photo_report', 'plot_photo_errors', 'evaluate_photos']
 
-# %% ../nbs/23_photos.ipynb #085fb5b7
+# %% ../nbs/23_photos.ipynb #7d9cced9
 class PhotoFolderError(FingersError):
     "A folder of labelled photos that cannot be read: no labelled sub-folders, or none with images."
 
-def read_labelled_photos(folder: str | os.PathLike, progress: bool = True) -> dict:
-    "The photos in `folder`'s sub-folders named by count (0-5) or class (0L-5R), prepared, with counts, hands, paths."
+def check_photo_folder(folder: str | os.PathLike) -> list[Path]:
+    "The sub-folders of `folder` named by count (0-5) or class (0L-5R); `PhotoFolderError` if there are none."
     folder = Path(folder)
     if not folder.is_dir(): raise PhotoFolderError(f"no folder at {folder}")
-    subs = sorted(
-        d for d in folder.iterdir() if d.is_dir() and (d.name in CLASSES or d.name in "012345" and len(d.name) == 1)
-    )
+    labels = set(CLASSES) | {str(n) for n in range(6)}
+    subs = sorted(d for d in folder.iterdir() if d.is_dir() and d.name in labels)
     if not subs: raise PhotoFolderError(f"{folder} has no sub-folders named 0-5 or 0L-5R")
+    return subs
+
+def read_labelled_photos(folder: str | os.PathLike, progress: bool = True) -> dict:
+    "The readable photos in `folder`'s labelled sub-folders, prepared, with counts, hands, paths, and those `skipped`."
+    folder, subs = Path(folder), check_photo_folder(folder)
     paths, counts, hands = [], [], []
     for d in subs:
         try: files = image_files(d)
         except ImageError: continue                        # an empty label folder
         paths += files; counts += [int(d.name[0])] * len(files); hands += [d.name[1:]] * len(files)
-    if not paths: raise PhotoFolderError(f"the sub-folders of {folder} hold no images")
-    images = np.stack(
-        [prepare(p, str(p)) for p in tqdm(paths, desc=f"photos in {folder.name}", unit="img", disable=not progress)]
-    )
-    return {"images": images, "counts": np.array(counts), "hands": np.array(hands), "paths": [str(p) for p in paths]}
+    images, keep, skipped = [], [], []
+    for i, p in enumerate(tqdm(paths, desc=f"photos in {folder.name}", unit="img", disable=not progress)):
+        try: images.append(prepare(p, str(p))); keep.append(i)
+        except (ImageError, OSError) as e: skipped.append(str(e))
+    if not images: raise PhotoFolderError(f"the sub-folders of {folder} hold no readable images")
+    return {"images": np.stack(images), "counts": np.array(counts)[keep], "hands": np.array(hands)[keep],
+            "paths": [str(paths[i]) for i in keep], "skipped": skipped}
 
 # %% ../nbs/23_photos.ipynb #ddfefb25
 def selective_accuracy(confidence: np.ndarray, correct: np.ndarray, points: int = 101) -> dict[str, list[float]]:
@@ -126,11 +132,12 @@ def plot_photo_errors(images: np.ndarray, probs: np.ndarray, counts: np.ndarray,
         images[worst], titles, f"{title}: {len(wrong)} of {len(counts)} wrong (input as the model saw it)"
     )
 
-# %% ../nbs/23_photos.ipynb #53329a2a
+# %% ../nbs/23_photos.ipynb #4c787415
 def evaluate_photos(folder: str | os.PathLike, probabilities: Callable[[np.ndarray], np.ndarray],
                     threshold: float | None, progress: bool = True) -> tuple[dict, dict]:
     "(report, photos) of a model on the labelled photos in `folder`: see `photo_report` and `read_labelled_photos`."
     photos = read_labelled_photos(folder, progress=progress)
     probs = probabilities(photos["images"])
-    report = photo_report(probs, photos["counts"], photos["hands"], threshold) | {"folder": str(folder)}
+    report = photo_report(probs, photos["counts"], photos["hands"], threshold)
+    report |= {"folder": str(folder), "skipped": photos["skipped"]}
     return report, photos | {"probs": probs}

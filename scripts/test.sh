@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up .venv (once) and run every check and test: notebooks clean and in sync with the library,
-# README in sync with nbs/index.ipynb, no merge markers, ruff, then every notebook under nbdev-test
-# (slow cells included; `#| gpu` cells only with NBDEV_FLAGS="slow gpu" on a GPU machine).
+# README in sync with nbs/index.ipynb, no merge markers, ruff, layering, docs processing, dvc.lock current, then every
+# notebook under nbdev-test (slow cells included; `#| gpu` cells only with NBDEV_FLAGS="slow gpu" on a GPU machine),
+# then the tests that are not notebook cells (pytest tests/).
 # Ends with one line: "N passed, N failed". Exit status 0 only if nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +58,17 @@ n_failed=$(sed -n '/Failed On The Following Notebooks/,$p' "$log" | grep -cE '^\
 if [ "$n_total" -eq 0 ]; then n_failed=1; failures+=("nbdev-test ran no notebook"); fi
 passed=$((passed + n_total - n_failed)); failed=$((failed + n_failed))
 [ "$n_failed" -gt 0 ] && failures+=("notebooks: $(sed -n '/Failed On The Following Notebooks/,$p' "$log" | grep -E '^\s+\S+\.ipynb' | xargs)")
+rm -f "$log"
+
+# What is not a notebook cell (the bad-input corpus, a live server, a browser, a container) is tested with pytest.
+log=$(mktemp)
+python -m pytest -q -p no:cacheprovider tests 2>&1 | tee "$log"
+summary=$(grep -E '^[=]* ?[0-9]+ (passed|failed|error)' "$log" | tail -1)
+count() { grep -oE "[0-9]+ $1" <<<"$summary" | grep -oE '[0-9]+' || echo 0; }
+p_passed=$(count passed); p_failed=$(( $(count failed) + $(count error) ))
+if [ -z "$summary" ]; then p_failed=1; failures+=("pytest reported no result"); fi
+passed=$((passed + p_passed)); failed=$((failed + p_failed))
+[ "$p_failed" -gt 0 ] && failures+=("pytest: $(grep -E '^(FAILED|ERROR) ' "$log" | cut -c1-160 | xargs -0)")
 rm -f "$log"
 
 [ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
