@@ -30,7 +30,7 @@ from fingers.core import (
 # %% auto #0
 __all__ = ['ParamPairs', 'COMMANDS', 'RunFailed', 'command', 'command_parser', 'param_values', 'main', 'data', 'fit',
            'train_notebook', 'train', 'evaluate', 'evaluate_photos', 'read_photos', 'predict', 'robustness',
-           'drift_reference', 'drift']
+           'drift_reference', 'drift', 'serve']
 
 # %% ../nbs/90_cli.ipynb #7b48e3cb
 class RunFailed(Exception):
@@ -431,6 +431,33 @@ def drift(*, reference: Path,  # file from `fingers drift-reference`
     )
     if summary["drift"] and fail_on_drift: raise RunFailed(verdict)
     return summary
+
+# %% ../nbs/90_cli.ipynb #39e2eb79
+@command
+def serve(model: Path,  # a run folder, or a model.onnx with its model.json beside it
+          *, host: str = "0.0.0.0",  # the address to listen on (127.0.0.1: this machine only)
+          port: int | None = None,  # the port; default: $PORT, else 8080
+          api_key: str | None = None,  # require this key (default: $FINGERS_API_KEY; none: open)
+          workers: int = 1,  # processes (each loads the model); one uses both cores well
+          ):
+    "Serve a model over HTTP: /predict, /health, /ready, /model, /metrics, /drift, the web page at /, the API at /docs."
+    require("serve", "fastapi", "uvicorn", "multipart", "prometheus_client")
+    import uvicorn
+
+    from fingers.predict import Predictor
+    from fingers.serve import Settings
+    port = port if port is not None else int(os.environ.get("PORT", "8080"))
+    if not 0 < port < 65536: raise FingersError(f"port must be 1-65535, got {port}")
+    if workers < 1: raise FingersError(f"workers must be at least 1, got {workers}")
+    env = {"FINGERS_MODEL": str(Path(model).resolve())} | ({"FINGERS_API_KEY": api_key} if api_key else {})
+    settings = Settings.from_env({**os.environ, **env})           # every setting checked before the server starts,
+    Predictor(model)                                              # the model with its card,
+    if settings.drift_reference:                                  # and the drift reference
+        from fingers.drift import load_reference
+        load_reference(settings.drift_reference)
+    os.environ.update(env)
+    uvicorn.run("fingers.serve:app", host=host, port=port, workers=workers, log_level="warning", access_log=False,
+                limit_concurrency=1024, timeout_keep_alive=5)
 
 # %% ../nbs/90_cli.ipynb #c63b43d2
 if __name__ == "__main__": sys.exit(main())  # for `python -m fingers.cli` and `torchrun -m fingers.cli`

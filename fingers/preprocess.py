@@ -16,22 +16,25 @@ from PIL import Image, ImageOps
 from .core import SIZE, FingersError, border_pixels
 
 # %% auto #0
-__all__ = ['MAX_BYTES', 'MAX_PIXELS', 'MAX_ASPECT', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'ImageError', 'check_size', 'load_image',
-           'to_gray', 'pad_to_square', 'prepare', 'image_files']
+__all__ = ['MAX_BYTES', 'MAX_PIXELS', 'MAX_ASPECT', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'ImageError', 'ImageTooLarge', 'check_size',
+           'load_image', 'to_gray', 'pad_to_square', 'prepare', 'image_files']
 
-# %% ../nbs/02_preprocess.ipynb #814fb1e1
+# %% ../nbs/02_preprocess.ipynb #a4f4be3d
 class ImageError(FingersError):
     "An input that is not a usable image; the message says what is wrong with it."
+
+class ImageTooLarge(ImageError):
+    "An input over a size cap (bytes or pixels): refused before it is read or decoded."
 
 MAX_BYTES = 25_000_000  # larger files are refused before they are read
 MAX_PIXELS = 40_000_000  # larger images are refused before they are decoded (decompression bombs)
 MAX_ASPECT = 10  # a longer side more than this many times the shorter is not a photo of a hand
 MIN_SIDE = 16  # smaller images carry no usable hand
 
-# %% ../nbs/02_preprocess.ipynb #dacd3cef
-def check_size(w: int, h: int, name: str = "image") -> None:
+# %% ../nbs/02_preprocess.ipynb #9046e093
+def check_size(w: int, h: int, name: str = "image", max_pixels: int = MAX_PIXELS) -> None:
     "Refuse a picture of `w` x `h` pixels that is too large, too small or too narrow to be a photo of a hand."
-    if w * h > MAX_PIXELS: raise ImageError(f"{name}: {w}x{h} pixels is more than the {MAX_PIXELS:,} accepted")
+    if w * h > max_pixels: raise ImageTooLarge(f"{name}: {w}x{h} pixels is more than the {max_pixels:,} accepted")
     if min(w, h) < MIN_SIDE: raise ImageError(f"{name}: {w}x{h} is too small (at least {MIN_SIDE} pixels a side)")
     if max(w, h) > MAX_ASPECT * min(w, h):
         raise ImageError(f"{name}: {w}x{h} is too narrow (sides at most {MAX_ASPECT}:1)")
@@ -41,16 +44,17 @@ def _read_bytes(source: str | os.PathLike, name: str) -> bytes:
     path = Path(source)
     if not path.is_file(): raise ImageError(f"{name}: no file at {source}")
     if path.stat().st_size > MAX_BYTES:
-        raise ImageError(f"{name}: {path.stat().st_size:,} bytes is more than the {MAX_BYTES:,} accepted")
+        raise ImageTooLarge(f"{name}: {path.stat().st_size:,} bytes is more than the {MAX_BYTES:,} accepted")
     return path.read_bytes()
 
-def load_image(source: bytes | str | os.PathLike | Image.Image | np.ndarray, name: str = "image") -> Image.Image:
+def load_image(source: bytes | str | os.PathLike | Image.Image | np.ndarray, name: str = "image",
+               max_pixels: int = MAX_PIXELS) -> Image.Image:
     "Open `source` (bytes, path, PIL image or array) as a PIL image with its EXIF orientation applied."
     try:
         if isinstance(source, np.ndarray):
             if source.ndim not in (2, 3) or source.size == 0:
                 raise ImageError(f"{name}: expected an H x W or H x W x C array, got shape {source.shape}")
-            check_size(source.shape[1], source.shape[0], name)
+            check_size(source.shape[1], source.shape[0], name, max_pixels)
             img = Image.fromarray(source)
         elif isinstance(source, Image.Image): img = source
         else:
@@ -60,16 +64,16 @@ def load_image(source: bytes | str | os.PathLike | Image.Image | np.ndarray, nam
                                  f"got {type(source).__name__}")
             if not source: raise ImageError(f"{name}: empty file")
             if len(source) > MAX_BYTES:
-                raise ImageError(f"{name}: {len(source):,} bytes is more than the {MAX_BYTES:,} accepted")
+                raise ImageTooLarge(f"{name}: {len(source):,} bytes is more than the {MAX_BYTES:,} accepted")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)   # our own, lower cap comes next
                 img = Image.open(BytesIO(source))
-        check_size(*img.size, name)
+        check_size(*img.size, name, max_pixels)
         img.load()
         return ImageOps.exif_transpose(img)
     except ImageError: raise
     except Image.DecompressionBombError:    # Pillow's own, higher cap: met before ours can look at the size
-        raise ImageError(f"{name}: its size is more than the {MAX_PIXELS:,} pixels accepted") from None
+        raise ImageTooLarge(f"{name}: its size is more than the {max_pixels:,} pixels accepted") from None
     except MemoryError: raise ImageError(f"{name}: too large to decode") from None
     except Exception as e:   # decoders raise anything on malformed files: zlib, struct, EOF, syntax, bomb errors
         raise ImageError(f"{name}: not a readable image ({type(e).__name__}: {e})") from None
@@ -93,7 +97,7 @@ def to_gray(img: Image.Image, name: str = "image") -> np.ndarray:
     except (ValueError, OSError) as e:
         raise ImageError(f"{name}: cannot convert a {img.mode} image to grey ({e})") from None
 
-# %% ../nbs/02_preprocess.ipynb #ddf501fa
+# %% ../nbs/02_preprocess.ipynb #f2216236
 def pad_to_square(gray: np.ndarray) -> np.ndarray:
     "Pad the shorter side of `gray` equally on both sides with the median of its border pixels."
     h, w = gray.shape
@@ -104,9 +108,9 @@ def pad_to_square(gray: np.ndarray) -> np.ndarray:
     out[top:top + h, left:left + w] = gray
     return out
 
-def prepare(source, name: str = "image") -> np.ndarray:
+def prepare(source, name: str = "image", max_pixels: int = MAX_PIXELS) -> np.ndarray:
     "Any image (bytes, path, PIL image or array) as the model's input: 128x128 uint8 grayscale."
-    gray = to_gray(load_image(source, name), name)
+    gray = to_gray(load_image(source, name, max_pixels), name)
     h, w = gray.shape
     if max(h, w) > SIZE:                                    # shrink, keeping the shape, then pad
         scale = SIZE / max(h, w)

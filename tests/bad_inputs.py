@@ -609,6 +609,36 @@ def build_corpus(root: str | os.PathLike) -> list[Case]:
             [str(out / "r0.json")],
         )
     )
+    # --- serving: `fingers serve` refuses to start -----------------------------------------------------------------
+    cases.append(Case("serve: no model", ["serve", str(root / "nomodel")], 2, "no model file"))
+    cases.append(
+        Case(
+            "serve: a card of another model",
+            ["serve", str(root / "models" / "another-model's-card")],
+            2,
+            "belongs to another model file",
+        )
+    )
+    cases.append(Case("serve: port 70000", ["serve", str(model), "--port", "70000"], 2, "port must be 1-65535"))
+    cases.append(
+        Case(
+            "serve: a setting that is not a number",
+            ["serve", str(model)],
+            2,
+            "is not a valid int",
+            env={"FINGERS_MAX_FILES": "lots"},
+        )
+    )
+    cases.append(
+        Case(
+            "serve: a missing drift reference",
+            ["serve", str(model), "--port", "1"],
+            2,
+            "no drift reference at",
+            env={"FINGERS_DRIFT_REFERENCE": str(root / "none.json")},
+        )
+    )
+
     assert len({c.name for c in cases}) == len(cases), "case names must be unique"
     assert not out.exists()
     return cases

@@ -9,6 +9,7 @@ import atexit
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 from functools import cache
@@ -34,20 +35,19 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("case_name", list(corpus()[1]))
 
 
+# A small Python that runs the command and reports its peak memory: measured from a process forked from this small one,
+# not from pytest (a child forked from a large process inherits its memory high-water mark, across exec too).
+PEAK = """import resource, subprocess, sys
+r = subprocess.run(sys.argv[2:], stdout=open(sys.argv[1] + ".out", "w"), stderr=open(sys.argv[1] + ".err", "w"))
+open(sys.argv[1], "w").write(f"{r.returncode} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}")"""
+
+
 def run(argv: list[str], env: dict, cwd: Path) -> tuple[int, str, str, float]:
-    "(exit status, stdout, stderr, peak memory in MB) of a command run in a child process of its own."
-    out, err = cwd / "stdout.txt", cwd / "stderr.txt"
-    pid = os.fork()
-    if pid == 0:  # the child becomes the command
-        try:
-            os.chdir(cwd)
-            os.dup2(os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 1)
-            os.dup2(os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC), 2)
-            os.execve(argv[0], argv, env)
-        finally:
-            os._exit(127)
-    _, status, usage = os.wait4(pid, 0)
-    return os.waitstatus_to_exitcode(status), out.read_text(), err.read_text(), usage.ru_maxrss / 1024
+    "(exit status, stdout, stderr, peak memory in MB) of a command."
+    report = cwd / "peak.txt"
+    subprocess.run([sys.executable, "-S", "-c", PEAK, str(report), *argv], env=env, cwd=cwd, check=True)
+    code, kb = report.read_text().split()
+    return int(code), Path(f"{report}.out").read_text(), Path(f"{report}.err").read_text(), int(kb) / 1024
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,280 @@
+"""The service as clients meet it: a live `fingers serve` on a loopback port, real HTTP, bad inputs of every kind,
+an OpenAPI fuzzer, and clients that misbehave while the health probe must keep answering."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from io import BytesIO
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from bad_inputs import png, png_claiming
+from PIL import Image
+from serving import LiveServer, tiny_model
+
+from fingers.synthetic import draw_hand
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return tiny_model(tmp_path_factory.mktemp("model"))
+
+
+@pytest.fixture(scope="module")
+def server(model):
+    with LiveServer(model, env={"FINGERS_MAX_FILES": "8", "FINGERS_MAX_BYTES": "2000000"}) as s:
+        yield s
+
+
+def hand_png(n=2, seed=0) -> bytes:
+    return png(draw_hand(n, True, np.random.default_rng(seed)))
+
+
+def image_bytes(arr, fmt, **kw) -> bytes:
+    b = BytesIO()
+    Image.fromarray(arr).save(b, format=fmt, **kw)
+    return b.getvalue()
+
+
+def post(server, files, **kw) -> httpx.Response:
+    return httpx.post(server.url + "/predict", files=files, timeout=30, **kw)
+
+
+def test_predict(server):
+    r = post(
+        server,
+        [
+            ("files", ("a.png", hand_png(1))),
+            ("files", ("b.jpg", image_bytes(draw_hand(4, False, np.random.default_rng(1)), "JPEG"))),
+        ],
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert len(body["predictions"]) == 2 and body["model_version"]
+    for p in body["predictions"]:
+        assert {"label", "fingers", "hand", "confidence", "uncertain", "probabilities"} <= set(p)
+        assert abs(sum(p["probabilities"].values()) - 1) < 1e-4
+
+
+def test_routes(server):
+    assert httpx.get(server.url + "/health").json() == {"status": "alive"}
+    assert httpx.get(server.url + "/ready").json()["status"] == "ready"
+    assert httpx.get(server.url + "/model").json()["threshold"] == 0.2
+    assert "fingers_request_seconds_bucket" in httpx.get(server.url + "/metrics").text
+    assert httpx.get(server.url + "/docs").status_code == 200
+    assert "How many fingers" in httpx.get(server.url + "/").text
+
+
+def test_drift_after_predictions(server):
+    for i in range(4):
+        post(server, [("files", (f"{j}.png", hand_png(j % 6, j))) for j in range(i * 6, i * 6 + 6)])
+    d = httpx.get(server.url + "/drift", timeout=60)
+    assert d.status_code == 200, d.text
+    assert d.json()["n_current"] >= 20 and "drift" in d.json()
+
+
+def cmyk_jpeg() -> bytes:
+    b = BytesIO()
+    Image.fromarray(np.stack([draw_hand(3, True, np.random.default_rng(0))] * 3, -1)).convert("CMYK").save(
+        b, format="JPEG"
+    )
+    return b.getvalue()
+
+
+def animated_gif() -> bytes:
+    frames = [Image.fromarray(draw_hand(n, True, np.random.default_rng(n))) for n in (1, 2, 3)]
+    b = BytesIO()
+    frames[0].save(b, format="GIF", save_all=True, append_images=frames[1:])
+    return b.getvalue()
+
+
+def jpeg_wrong_header() -> bytes:
+    j = image_bytes(draw_hand(2, True, np.random.default_rng(0)), "JPEG")
+    return j[:2] + bytes(600) + j[602:]
+
+
+BAD = [  # (what, files, expected status, error kind)
+    ("a truncated PNG", [("files", ("cut.png", hand_png()[:300]))], 415, "not_an_image"),
+    ("a JPEG with a wrong header", [("files", ("bad.jpg", jpeg_wrong_header()))], 415, "not_an_image"),
+    (
+        "a decompression bomb (60000x60000 claimed)",
+        [("files", ("bomb.png", png_claiming(60000, 60000)))],
+        413,
+        "too_large",
+    ),
+    ("a 20000x20000 image (claimed)", [("files", ("big.png", png_claiming(20000, 20000)))], 413, "too_large"),
+    ("a 1x1 image", [("files", ("dot.png", png(np.zeros((1, 1), np.uint8))))], 415, "not_an_image"),
+    ("an SVG", [("files", ("x.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/>'))], 415, "not_an_image"),
+    ("text", [("files", ("notes.txt", b"hello, world"))], 415, "not_an_image"),
+    ("a 0-byte file", [("files", ("empty.png", b""))], 413, "empty"),
+    ("a file over the byte cap", [("files", ("huge.png", bytes(2_500_000)))], 413, "too_large"),
+    ("a wrong field name", [("image", ("a.png", hand_png()))], 422, "malformed"),
+    ("1000 parts", [("files", (f"{i}.png", b"x")) for i in range(1000)], 413, "too_many_files"),
+]
+
+
+@pytest.mark.parametrize("what,files,status,kind", BAD, ids=[b[0] for b in BAD])
+def test_bad_uploads(server, what, files, status, kind):
+    r = post(server, files)
+    assert r.status_code == status, f"{what}: {r.status_code} {r.text[:300]}"
+    assert r.json()["error"]["kind"] == kind, r.text[:300]
+
+
+@pytest.mark.parametrize(
+    "what,data",
+    [
+        ("a CMYK JPEG", cmyk_jpeg()),
+        ("a 16-bit PNG", png(draw_hand(2, True, np.random.default_rng(0)).astype(np.uint16) * 257)),
+        ("an animated GIF", animated_gif()),
+    ],
+)
+def test_odd_but_valid_images(server, what, data):
+    r = post(server, [("files", ("odd", data))])
+    assert r.status_code == 200, f"{what}: {r.text[:300]}"
+
+
+def test_malformed_requests(server):
+    for r in (
+        httpx.post(server.url + "/predict", json={"files": []}),
+        httpx.post(
+            server.url + "/predict", content=b"garbage", headers={"content-type": "multipart/form-data; boundary=zz"}
+        ),
+        httpx.get(server.url + "/drift?format=pdf"),
+    ):
+        assert r.status_code == 422 and r.json()["error"]["kind"] == "malformed", r.text
+    r = httpx.post(
+        server.url + "/predict", content=b"x" * 30_000_000, headers={"content-type": "multipart/form-data; boundary=z"}
+    )
+    assert r.status_code == 413
+
+
+def test_no_file_written_for_a_request(server, tmp_path):
+    "Uploads are read in memory: no file appears anywhere named as the client named it."
+    name = f"client-chose-this-{time.time_ns()}.png"
+    post(server, [("files", (name, hand_png()))])
+    found = subprocess.run(
+        ["find", "/tmp", "/var/tmp", str(Path.cwd()), "-name", name], capture_output=True, text=True
+    ).stdout
+    assert not found.strip(), found
+
+
+def test_schemathesis_finds_no_server_error(server):
+    "An OpenAPI fuzzer, bounded: no request it makes gets a 5xx."
+    st = shutil.which("schemathesis") or str(Path(sys.executable).parent / "schemathesis")
+    r = subprocess.run(
+        [
+            st,
+            "run",
+            server.url + "/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "25",
+            "--seed",
+            "1",
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+
+
+def health_times(server, seconds: float) -> list[float]:
+    "How long /health takes, polled for `seconds`."
+    times, end = [], time.time() + seconds
+    while time.time() < end:
+        t = time.perf_counter()
+        assert httpx.get(server.url + "/health", timeout=5).status_code == 200
+        times.append(time.perf_counter() - t)
+        time.sleep(0.05)
+    return times
+
+
+def test_slow_clients_do_not_block_health(server):
+    "Twenty clients trickle a request body a few bytes at a time; /health keeps answering at once."
+    socks = []
+    for _ in range(20):
+        s = socket.create_connection(("127.0.0.1", server.port))
+        s.sendall(
+            b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+            b"Content-Length: 1000000\r\n\r\n--b\r\n"
+        )
+        socks.append(s)
+    stop = threading.Event()
+
+    def trickle():
+        while not stop.is_set():
+            for s in socks:
+                try:
+                    s.sendall(b"x")
+                except OSError:
+                    pass
+            time.sleep(0.1)
+
+    t = threading.Thread(target=trickle)
+    t.start()
+    try:
+        times = health_times(server, 3)
+    finally:
+        stop.set()
+        t.join()
+        for s in socks:
+            s.close()
+    assert max(times) < 0.5, max(times)
+
+
+def test_concurrent_abuse_does_not_block_health(server):
+    "Sixty concurrent requests of large junk and of many images while /health is polled."
+    junk = [("files", (f"{i}.png", np.random.default_rng(i).bytes(1_500_000))) for i in range(1)]
+    many = [("files", (f"{i}.png", hand_png(i % 6, i))) for i in range(8)]
+
+    def flood():
+        with httpx.Client(timeout=60) as c:
+            for files in (junk, many) * 5:
+                c.post(server.url + "/predict", files=files)
+
+    threads = [threading.Thread(target=flood) for _ in range(6)]
+    for t in threads:
+        t.start()
+    times = health_times(server, 3)
+    for t in threads:
+        t.join()
+    assert max(times) < 1.0, max(times)
+    assert httpx.get(server.url + "/ready").status_code == 200
+
+
+def test_memory(server):
+    "The serving process stays small: no PyTorch, evidently only loaded for /drift."
+    assert server.peak_memory_mb() < 400, server.peak_memory_mb()
+
+
+def test_api_key_and_port_from_environment(model):
+    from serving import free_port
+
+    port = free_port()
+    cmd = [str(Path(sys.executable).parent / "fingers"), "serve", str(model), "--host", "127.0.0.1"]
+    with LiveServer(model, env={"FINGERS_API_KEY": "k3y", "PORT": str(port)}, port=port, command=cmd) as s:
+        assert httpx.get(s.url + "/health").status_code == 200 and httpx.get(s.url + "/ready").status_code == 200
+        r = post(s, [("files", ("a.png", hand_png()))])
+        assert r.status_code == 401 and r.json()["error"]["kind"] == "unauthorized"
+        assert post(s, [("files", ("a.png", hand_png()))], headers={"X-API-Key": "k3y"}).status_code == 200
+        assert httpx.get(s.url + "/metrics", headers={"Authorization": "Bearer k3y"}).status_code == 200
+
+
+def test_a_bad_setting_stops_the_start(model):
+    r = subprocess.run(
+        [str(Path(sys.executable).parent / "fingers"), "serve", str(model)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "FINGERS_MAX_FILES": "lots"},
+        timeout=60,
+    )
+    assert r.returncode == 2 and "FINGERS_MAX_FILES='lots' is not a valid int" in r.stderr, r.stderr
