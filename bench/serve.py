@@ -1,0 +1,165 @@
+"""Serving speed: `fingers serve` (ONNX Runtime, micro-batched) against the naive baseline (FastAPI + eager PyTorch, one
+image per call; bench/serve_baseline.py), side by side in one run, under wrk (Debian's HTTP load generator) on
+loopback: requests/s and latency at 1, 8 and 32 concurrent connections, errors, and the server's peak memory.
+
+    python bench/serve.py [--seconds 10] [--model RUN_DIR]      # default: an untrained model of the default width
+
+Targets (the serving issue): >= 5x the baseline's throughput at concurrency 32, p99 <= 20 ms at concurrency 8, no
+errors, serving process memory under 400 MB.
+"""
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
+from machine import machine  # noqa: E402
+from serving import LiveServer, free_port  # noqa: E402
+
+LUA = r"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "multipart/form-data; boundary=fingersbench"
+local f = io.open("%s", "rb"); local image = f:read("*all"); f:close()
+wrk.body = "--fingersbench\r\nContent-Disposition: form-data; name=\"files\"; filename=\"hand.jpg\"\r\n" ..
+           "Content-Type: image/jpeg\r\n\r\n" .. image .. "\r\n--fingersbench--\r\n"
+"""
+
+
+def default_model(folder: Path) -> Path:
+    "An untrained FingerNet of the default width (the compute of a trained one), exported with its card and model.pt."
+    import torch
+
+    from fingers.config import load_params
+    from fingers.model import FingerNet, export_onnx, save_model
+    from fingers.predict import write_model_card
+
+    torch.manual_seed(0)
+    net = FingerNet(load_params()[0].width).eval()
+    save_model(net, folder / "model.pt")
+    write_model_card(export_onnx(net, folder / "model.onnx"), threshold=0.5)
+    return folder
+
+
+def wrk(url: str, connections: int, seconds: int, script: Path) -> dict:
+    "Requests/s, latency percentiles (ms) and errors of one wrk run."
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            "1",
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            url + "/predict",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    ms = lambda v, u: float(v) * {"us": 1e-3, "ms": 1, "s": 1e3, "m": 6e4}[u]
+    lat = {int(p): ms(v, u) for p, v, u in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)}
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses: (\d+)", out))
+    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1]),
+        "p50": lat[50],
+        "p99": lat[99],
+        "errors": errors,
+    }
+
+
+def peak_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--model", type=Path, help="a run folder with model.onnx, model.json and model.pt")
+    args = ap.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is needed: apt-get install wrk")
+    tmp = Path(tempfile.mkdtemp())
+    model = args.model or default_model(tmp / "model")
+    from fingers.synthetic import draw_hand
+
+    photo = tmp / "hand.jpg"
+    Image.fromarray(np.stack([draw_hand(3, True, np.random.default_rng(0))] * 3, -1)).resize((480, 360)).save(photo)
+    script = tmp / "post.lua"
+    script.write_text(LUA % photo)
+    print(machine("onnxruntime", "torch", "fastapi", "uvicorn"))
+    print(f"wrk on loopback, {args.seconds} s per level, one 480x360 JPEG per request; model {model}\n")
+    port = free_port()
+    baseline = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--app-dir",
+        str(Path(__file__).parent),
+        "serve_baseline:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    contenders = {
+        "fingers serve": LiveServer(model),
+        "baseline": LiveServer(model, env={"MODEL": str(model / "model.pt")}, port=port, command=baseline),
+    }
+    results = {}
+    for name, server in contenders.items():
+        if name == "baseline":  # the baseline has no /ready: wait for it to answer
+            server.proc = subprocess.Popen(server.cmd, env=server.env)
+            for _ in range(120):
+                try:
+                    httpx.post(server.url + "/predict", files={"files": ("h.jpg", photo.read_bytes())}, timeout=2)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.5)
+        else:
+            server.__enter__()
+        try:
+            wrk(server.url, 4, 2, script)  # warm up
+            results[name] = {c: wrk(server.url, c, args.seconds, script) for c in (1, 8, 32)}
+            results[name]["memory"] = peak_mb(server.proc.pid)
+        finally:
+            server.__exit__()
+    print(f"{'':18}{'conc':>5}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    for name, r in results.items():
+        for c in (1, 8, 32):
+            print(f"{name:18}{c:>5}{r[c]['rps']:>10.0f}{r[c]['p50']:>9.1f}{r[c]['p99']:>9.1f}{r[c]['errors']:>8}")
+        print(f"{name:18} peak memory of the serving process: {r['memory']:.0f} MB")
+    ours, base = results["fingers serve"], results["baseline"]
+    for c in (1, 8, 32):
+        print(
+            f"ratio, requests/s at concurrency {c:>2}, fingers serve / baseline: {ours[c]['rps'] / base[c]['rps']:.1f}x"
+        )
+    ok = lambda b: "PASS" if b else "FAIL"
+    print(f"\ntarget >= 5x the baseline's throughput at concurrency 32: {ok(ours[32]['rps'] >= 5 * base[32]['rps'])}")
+    print(f"target p99 <= 20 ms at concurrency 8: {ok(ours[8]['p99'] <= 20)} ({ours[8]['p99']:.1f} ms)")
+    print(f"target zero errors: {ok(sum(ours[c]['errors'] for c in (1, 8, 32)) == 0)}")
+    print(f"target serving process memory under 400 MB: {ok(ours['memory'] < 400)} ({ours['memory']:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()

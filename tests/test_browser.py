@@ -1,0 +1,155 @@
+"""The web page in a real headless Chromium (Debian's, driven by Playwright): upload a photo and read the answer, take a
+picture with the webcam (Chromium's fake camera playing a video made from a test image), and give the API key when the
+service asks for one. Screenshots land in `test-artifacts/` (or $TEST_ARTIFACTS)."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+from serving import LiveServer, tiny_model
+
+from fingers.core import CLASSES
+from fingers.synthetic import draw_hand
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", "test-artifacts"))
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CI"):
+        raise RuntimeError("Chromium is missing: .ci/run installs the Debian package chromium")
+    pytest.skip("no Chromium here (apt-get install chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return tiny_model(tmp_path_factory.mktemp("model"))
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory) -> Path:
+    "A colour photo of a hand, 480x360, as a phone might send it."
+    hand = draw_hand(3, True, np.random.default_rng(0))
+    path = tmp_path_factory.mktemp("photo") / "hand.jpg"
+    Image.fromarray(np.stack([hand] * 3, -1)).resize((480, 360)).save(path, quality=92)
+    return path
+
+
+@pytest.fixture(scope="module")
+def camera_video(photo, tmp_path_factory) -> Path:
+    "A two-second video of the photo, for Chromium's fake camera."
+    video = tmp_path_factory.mktemp("video") / "hand.y4m"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-y",
+            "-loop",
+            "1",
+            "-i",
+            str(photo),
+            "-t",
+            "2",
+            "-r",
+            "10",
+            "-vf",
+            "scale=640:480,format=yuv420p",
+            str(video),
+        ],
+        check=True,
+    )
+    return video
+
+
+@pytest.fixture(scope="module")
+def browser(camera_video):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                *FLAGS,
+                "--use-fake-ui-for-media-stream",
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={camera_video}",
+            ],
+        )
+        yield b
+        b.close()
+
+
+def shot(page, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_upload_a_photo(browser, model, photo):
+    with LiveServer(model) as server:
+        want = httpx.post(server.url + "/predict", files={"files": ("hand.jpg", photo.read_bytes())}).json()[
+            "predictions"
+        ][0]
+        page = browser.new_page()
+        page.goto(server.url + "/")
+        page.set_input_files("#file", str(photo))
+        page.wait_for_selector("#answer[data-label]", timeout=20_000)
+        assert page.get_attribute("#answer", "data-label") == want["label"]
+        hand = "right" if want["hand"] == "R" else "left"
+        assert page.inner_text("#answer").startswith(f"{want['fingers']} finger") and hand in page.inner_text("#answer")
+        assert page.locator("#bars .bar").count() == len(CLASSES)
+        assert page.get_attribute("#input-image", "src").startswith("data:image/png;base64,")  # what the model saw
+        assert page.is_visible("#uncertain") == want["uncertain"]
+        shot(page, "upload")
+
+
+def test_take_a_webcam_picture(browser, model):
+    with LiveServer(model) as server:
+        page = browser.new_page()
+        page.goto(server.url + "/")
+        page.click("#camera-start")
+        page.wait_for_function("document.getElementById('video').videoWidth > 0", timeout=20_000)
+        page.click("#camera-shoot")
+        page.wait_for_selector("#answer[data-label]", timeout=20_000)
+        assert page.get_attribute("#answer", "data-label") in CLASSES
+        assert page.locator("#bars .bar").count() == len(CLASSES)
+        shot(page, "webcam")
+
+
+def test_the_page_asks_for_the_key_once(browser, model, photo):
+    with LiveServer(model, env={"FINGERS_API_KEY": "k3y"}) as server:
+        page = browser.new_page()
+        page.goto(server.url + "/")
+        page.set_input_files("#file", str(photo))
+        page.wait_for_selector("#key-box", state="visible", timeout=20_000)
+        shot(page, "asks-for-key")
+        page.fill("#key", "k3y")
+        page.click("#key-save")
+        page.wait_for_selector("#answer[data-label]", timeout=20_000)
+        page.set_input_files("#file", str(photo))  # the second picture needs no key again
+        page.wait_for_timeout(500)
+        assert not page.is_visible("#key-box")
+
+
+def test_a_bad_file_shows_an_error(browser, model, tmp_path):
+    (tmp_path / "notes.png").write_bytes(b"not a picture")
+    with LiveServer(model) as server:
+        page = browser.new_page()
+        page.goto(server.url + "/")
+        page.set_input_files("#file", str(tmp_path / "notes.png"))
+        page.wait_for_selector("#error", state="visible", timeout=20_000)
+        assert "not a readable image" in page.inner_text("#error")
+        shot(page, "bad-file")
