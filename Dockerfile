@@ -37,7 +37,8 @@ ENV PORT=8080 FINGERS_MODEL=/model
 EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PORT', '8080') + '/health', timeout=2)"]
-CMD ["fingers", "serve", "/model"]
+# The model is $FINGERS_MODEL (/model unless set: Cloud Run points it into the bucket's volume).
+CMD ["sh", "-c", "exec fingers serve \"$FINGERS_MODEL\""]
 
 FROM base AS train
 COPY --from=wheel /wheels /wheels

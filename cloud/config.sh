@@ -18,13 +18,17 @@ fi
 : "${FINGERS_VM_IMAGE_PROJECT:=deeplearning-platform-release}"
 : "${FINGERS_VM_DISK_GB:=100}"
 : "${FINGERS_MAX_RUN_DURATION:=7200}"                  # seconds: the VM deletes itself after this, whatever happens
-: "${FINGERS_SPOT:=false}"                             # true: a Spot VM (about a third of the price; may be preempted)
+: "${FINGERS_SPOT:=false}"                             # true: a Spot VM (60-91% cheaper; may be preempted)
 : "${FINGERS_GIT_URL:=https://github.com/fingers-ml/fingers.git}"
 : "${FINGERS_REPOSITORY:=${FINGERS_REGION}-docker.pkg.dev/${FINGERS_PROJECT}/fingers}"   # Artifact Registry
 : "${FINGERS_SERVE_IMAGE:=${FINGERS_REPOSITORY}/serve}"
 : "${FINGERS_TRAIN_IMAGE:=${FINGERS_REPOSITORY}/train}"
 : "${FINGERS_SERVICE:=fingers}"                        # the Cloud Run service
-: "${FINGERS_SERVICE_ACCOUNT:=fingers-runner@${FINGERS_PROJECT}.iam.gserviceaccount.com}"   # VMs, jobs, the service
+: "${FINGERS_RUN_PUBLIC:=true}"                        # true: anyone may call the service (the API key guards it)
+# Three identities, each with only what it needs (cloud/setup.sh makes them):
+: "${FINGERS_TRAIN_SA:=fingers-train@${FINGERS_PROJECT}.iam.gserviceaccount.com}"    # training VMs and Vertex AI jobs
+: "${FINGERS_SERVE_SA:=fingers-serve@${FINGERS_PROJECT}.iam.gserviceaccount.com}"    # the Cloud Run service
+: "${FINGERS_DEPLOY_SA:=fingers-deploy@${FINGERS_PROJECT}.iam.gserviceaccount.com}"  # Cloud Build and GitHub Actions
 : "${FINGERS_WANDB_PROJECT:=fingers}"
 : "${FINGERS_WANDB_SECRET:=wandb-api-key}"             # Secret Manager: the W&B key (none: runs stay offline)
 : "${FINGERS_API_KEY_SECRET:=fingers-api-key}"         # Secret Manager: the service's API key

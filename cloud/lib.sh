@@ -21,6 +21,9 @@ run() {
   fi
 }
 
+# quietly CMD...: run a command with its standard output dropped (a dry run still prints the command).
+quietly() { if [ "$DRY_RUN" = true ]; then run "$@"; else run "$@" >/dev/null; fi; }
+
 die() { echo "$(basename "$0"): $*" >&2; exit 2; }
 
 # The commit to build or train: the checked-out one, or FINGERS_COMMIT.

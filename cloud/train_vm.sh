@@ -29,6 +29,12 @@ done
 [[ "$run_name" =~ ^[a-z0-9][a-z0-9-]{0,40}$ ]] || die "RUN must be lower-case letters, digits and dashes: $run_name"
 for p in "${params[@]}"; do [[ "$p" != *[\;,]* ]] || die "parameter values cannot hold ';' or ',': $p"; done
 
+commit=$(commit)
+if [ "$DRY_RUN" = false ] && [ -z "${FINGERS_COMMIT:-}" ]; then   # the VM clones FINGERS_GIT_URL: the commit must be there
+  git -C "$root" fetch --quiet "$FINGERS_GIT_URL" 2>/dev/null || die "cannot reach $FINGERS_GIT_URL (set FINGERS_GIT_URL)"
+  git -C "$root" merge-base --is-ancestor "$commit" FETCH_HEAD 2>/dev/null \
+    || die "commit ${commit:0:7} is not on $FINGERS_GIT_URL's default branch: push it first (or set FINGERS_COMMIT)"
+fi
 checkpoint="gs://$FINGERS_BUCKET/runs/$run_name/checkpoint.pt"
 if [ "$DRY_RUN" = false ] && [ "$resume" = false ] && gsutil -q stat "$checkpoint" 2>/dev/null; then
   die "$checkpoint exists: resume that run (--resume) or choose another name"
@@ -38,12 +44,14 @@ vm="fingers-train-$run_name"
 args=(compute instances create "$vm" --project "$FINGERS_PROJECT" --zone "$FINGERS_ZONE"
       --machine-type "$FINGERS_MACHINE_TYPE" --accelerator "type=$FINGERS_GPU_TYPE,count=$FINGERS_GPU_COUNT"
       --maintenance-policy TERMINATE --image-family "$FINGERS_VM_IMAGE_FAMILY" --image-project "$FINGERS_VM_IMAGE_PROJECT"
-      --boot-disk-size "${FINGERS_VM_DISK_GB}GB" --service-account "$FINGERS_SERVICE_ACCOUNT" --scopes cloud-platform
-      --max-run-duration "${FINGERS_MAX_RUN_DURATION}s" --instance-termination-action DELETE)
+      --boot-disk-size "${FINGERS_VM_DISK_GB}GB" --service-account "$FINGERS_TRAIN_SA" --scopes cloud-platform
+      --max-run-duration "${FINGERS_MAX_RUN_DURATION}s" --instance-termination-action DELETE --no-restart-on-failure)
 [ "$spot" = true ] && args+=(--provisioning-model SPOT)
 params_meta=$(IFS=';'; echo "${params[*]}")
+# The moment Compute Engine deletes the VM (seconds since 1970): training stops early enough to save its results.
+deadline=$(( ${FINGERS_NOW:-$(date +%s)} + FINGERS_MAX_RUN_DURATION ))
 args+=(--metadata-from-file "startup-script=$here/vm_startup.sh,shutdown-script=$here/vm_shutdown.sh"
-       --metadata "install-nvidia-driver=True,run=$run_name,commit=$(commit),bucket=$FINGERS_BUCKET,git-url=$FINGERS_GIT_URL,params=$params_meta,resume=$resume,max-seconds=$FINGERS_MAX_RUN_DURATION,wandb-secret=$FINGERS_WANDB_SECRET,wandb-project=$FINGERS_WANDB_PROJECT")
+       --metadata "install-nvidia-driver=True,run=$run_name,commit=$commit,bucket=$FINGERS_BUCKET,git-url=$FINGERS_GIT_URL,params=$params_meta,resume=$resume,deadline=$deadline,wandb-secret=$FINGERS_WANDB_SECRET,wandb-project=$FINGERS_WANDB_PROJECT")
 run gcloud "${args[@]}"
 echo "follow it:   gcloud compute instances get-serial-port-output $vm --zone $FINGERS_ZONE | grep fingers" >&2
 echo "its report:  gs://$FINGERS_BUCKET/runs/$run_name/train.ipynb (written as it runs)" >&2

@@ -10,9 +10,8 @@ log() { echo "fingers-train: $*"; }
 
 vm=$(meta name); zone=$(meta zone); zone=${zone##*/}
 run=$(attr run); bucket=$(attr bucket); commit=$(attr commit); git_url=$(attr git-url); resume=$(attr resume false)
-params=$(attr params); max_seconds=$(attr max-seconds 7200)
-# Training stops this much before the VM's own deadline, which leaves time to save the run folder and delete the VM.
-train_seconds=$(attr train-seconds $((max_seconds > 1200 ? max_seconds - 600 : max_seconds / 2)))
+params=$(attr params); deadline=$(attr deadline $(( $(date +%s) + 7200 )))
+gpu_wait=$(attr gpu-wait 600) save_seconds=$(attr save-seconds 600)
 wandb_secret=$(attr wandb-secret); wandb_project=$(attr wandb-project fingers)
 work=${FINGERS_WORKDIR:-/opt/fingers} venv=${FINGERS_VENV:-/opt/fingers-venv} runs=${FINGERS_RUNS:-/var/lib/fingers/runs}
 out="$runs/$run" remote="gs://$bucket/runs/$run"
@@ -27,19 +26,29 @@ finish() {
   log "finished with status $status; saving $out to $remote"
   save_run || log "could not save the run folder"
   log "deleting this VM ($vm)"
-  gcloud compute instances delete "$vm" --zone "$zone" --quiet
+  gcloud compute instances delete "$vm" --zone "$zone" --quiet --async
 }
 trap finish EXIT
 
 [ -n "$run" ] && [ -n "$bucket" ] && [ -n "$commit" ] || { log "the VM's metadata lacks run, bucket or commit"; exit 1; }
 log "run $run, commit $commit, bucket $bucket"
-nvidia-smi || { log "no GPU visible"; exit 1; }
-if ! { git clone --quiet "$git_url" "$work" && git -C "$work" checkout --quiet "$commit"; }; then
-  log "cannot check out $commit"; exit 1
+# The GPU driver may still be installing on a first boot: wait for it, up to gpu-wait seconds.
+waited=0
+until nvidia-smi; do
+  [ "$waited" -ge "$gpu_wait" ] && { log "no GPU visible after $gpu_wait s"; exit 1; }
+  sleep 10; waited=$((waited + 10))
+done
+if [ ! -d "$work/.git" ] && ! git clone --quiet "$git_url" "$work"; then log "cannot clone $git_url"; exit 1; fi
+git -C "$work" checkout --quiet "$commit" || { log "cannot check out $commit"; exit 1; }
+# Python 3.11 (the Deep Learning VM's own is older), with uv: it installs Python itself, and quickly.
+if ! command -v uv >/dev/null; then
+  curl -LsSf https://astral.sh/uv/install.sh | env UV_INSTALL_DIR=/usr/local/bin INSTALLER_NO_MODIFY_PATH=1 sh \
+    || { log "cannot install uv"; exit 1; }
 fi
-[ -x "$venv/bin/pip" ] || python3 -m venv "$venv"
+[ -x "$venv/bin/python" ] || uv venv --quiet --python 3.11 "$venv" || { log "cannot make a Python 3.11 venv"; exit 1; }
+"$venv/bin/python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { log "$venv is not Python 3.11+"; exit 1; }
 # gcsfs lets papermill write the executed notebook straight to gs://; dvc-gs lets DVC pull from the bucket.
-"$venv/bin/pip" install --quiet -e "${work}[train]" gcsfs dvc-gs || { log "install failed"; exit 1; }
+uv pip install --quiet --python "$venv/bin/python" -e "${work}[train]" gcsfs dvc-gs || { log "install failed"; exit 1; }
 export PATH="$venv/bin:$PATH"
 cd "$work" || exit 1
 if ! { dvc remote add --local --force gcs "gs://$bucket/dvc" && dvc pull --remote gcs data.dvc; }; then
@@ -48,12 +57,13 @@ fi
 
 mkdir -p "$out"
 extra=()
+if [ -f "$out/checkpoint.pt" ]; then resume=local; fi     # this VM was restarted mid-run: go on from its own checkpoint
 if [ "$resume" = true ]; then
   log "resuming from $remote"
   gsutil -m -q rsync -r "$remote" "$out" || { log "nothing to resume in $remote"; exit 1; }
   [ -f "$out/checkpoint.pt" ] || { log "no checkpoint in $remote"; exit 1; }
-  extra+=(-p resume True)
 fi
+[ "$resume" = false ] || extra+=(-p resume True)
 if [ -n "$wandb_secret" ] && key=$(gcloud secrets versions access latest --secret "$wandb_secret" 2>/dev/null) \
    && [ -n "$key" ]; then
   export WANDB_API_KEY="$key"; log "W&B online: the model is logged as an artifact (key from Secret Manager)"
@@ -62,6 +72,9 @@ unset key
 IFS=';' read -r -a pairs <<< "$params"
 for pair in "${pairs[@]}"; do [ -n "$pair" ] && extra+=(-p "${pair%%=*}" "${pair#*=}"); done
 
+# Training stops ten minutes (save-seconds) before Compute Engine deletes the VM: time to save the run folder.
+train_seconds=$(( deadline - $(date +%s) - save_seconds ))
+[ "$train_seconds" -gt 0 ] || { log "only $train_seconds s left before the VM's deadline: not starting"; exit 1; }
 # A preempted VM loses at most two minutes: the run folder (checkpoint included) is copied to the bucket as it grows.
 ( while sleep 120 >/dev/null 2>&1; do save_run; done ) & sync_pid=$!
 timeout --kill-after 60 "$train_seconds" papermill nbs/train.ipynb "$remote/train.ipynb" -p out "$out" \

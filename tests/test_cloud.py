@@ -6,6 +6,7 @@ and a preempted run resumed from its checkpoint in the bucket.
 
 After a deliberate change, regenerate the expected dry-run outputs with FINGERS_UPDATE_EXPECTED=1; review the diff."""
 
+import json
 import os
 import re
 import shutil
@@ -23,7 +24,7 @@ EXPECTED = Path(__file__).parent / "cloud"
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
 SCRIPTS = sorted(CLOUD.glob("*.sh")) + sorted((REPO / "scripts").glob("*.sh")) + [REPO / ".ci" / "run"]
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
-STANDINS = ["curl", "gcloud", "gsutil", "git", "dvc", "papermill", "nvidia-smi"]
+STANDINS = ["curl", "gcloud", "gsutil", "git", "uv", "dvc", "papermill", "nvidia-smi"]
 
 
 def tool(name: str) -> str:
@@ -128,7 +129,8 @@ DRY_RUNS = {
 def cloud_env(**extra) -> dict:
     "A clean environment for the scripts: only the project and the commit set, every other setting its default."
     env = {k: v for k, v in os.environ.items() if not k.startswith("FINGERS_")}
-    return {**env, "FINGERS_PROJECT": "demo", "FINGERS_COMMIT": COMMIT, **extra}
+    fixed = {"FINGERS_NOW": "1800000000", "FINGERS_REVISION_SUFFIX": "1127120000"}  # what dry runs take from the clock
+    return {**env, "FINGERS_PROJECT": "demo", "FINGERS_COMMIT": COMMIT, **fixed, **extra}
 
 
 def normalise(text: str) -> str:
@@ -171,6 +173,13 @@ def test_rendered_specs_are_valid_yaml():
     assert container["startupProbe"]["httpGet"]["path"] == "/ready"
     assert container["livenessProbe"]["httpGet"]["path"] == "/health"
     assert container["env"][1]["valueFrom"]["secretKeyRef"]["name"] == "fingers-api-key"
+    # The image serves $FINGERS_MODEL; the service points it at the run folder, mounted alone from the bucket.
+    assert '"exec fingers serve \\"$FINGERS_MODEL\\""' in (REPO / "Dockerfile").read_text()
+    assert container["env"][0] == {"name": "FINGERS_MODEL", "value": "/model"}
+    assert container["volumeMounts"][0]["mountPath"] == "/model"
+    volume = service["spec"]["volumes"][0]["csi"]["volumeAttributes"]
+    assert volume == {"bucketName": "demo-fingers", "mountOptions": "only-dir=runs/real-1"}
+    assert service["spec"]["serviceAccountName"] == "fingers-serve@demo.iam.gserviceaccount.com"
     assert container["image"].endswith(f"/serve:{COMMIT}")
     assert service["metadata"]["annotations"]["autoscaling.knative.dev/maxScale"] == "4"
     one, four = spec("vertex_1gpu")["workerPoolSpecs"][0], spec("vertex_4gpu")["workerPoolSpecs"][0]
@@ -178,6 +187,7 @@ def test_rendered_specs_are_valid_yaml():
     assert one["containerSpec"]["args"][0] == "/gcs/demo-fingers/runs/real-1"
     assert four["containerSpec"]["command"][:2] == ["bash", "-c"]
     assert four["machineSpec"]["acceleratorCount"] == 4 and one["machineSpec"]["acceleratorType"] == "NVIDIA_L4"
+    assert spec("vertex_1gpu")["serviceAccount"] == "fingers-train@demo.iam.gserviceaccount.com"
     machines = one["machineSpec"]["machineType"], four["machineSpec"]["machineType"]
     assert machines == ("g2-standard-8", "g2-standard-48")
 
@@ -247,7 +257,8 @@ class FakeCloud:
         (self.meta / "name").write_text("fingers-train-r1")
         (self.meta / "zone").write_text("projects/123/zones/europe-west4-a")
         attrs = {"run": "r1", "bucket": "b", "commit": COMMIT, "git-url": "https://example.com/fingers.git",
-                 "params": "epochs=2;lr=0.01", "resume": "false", "max-seconds": "600", "wandb-secret": "wandb-api-key"}
+                 "params": "epochs=2;lr=0.01", "resume": "false", "deadline": str(int(time.time()) + 7200),
+                 "gpu-wait": "0", "wandb-secret": "wandb-api-key"}
         self.set_meta(**{**attrs, **meta})
         self.calls.touch()
 
@@ -257,9 +268,7 @@ class FakeCloud:
     def env(self, vm: str = "vm1", **fake) -> dict:
         "The environment of one VM: its own (empty) disk, the stand-ins first on PATH."
         disk = self.root / vm
-        venv_bin = disk / "venv" / "bin"
-        venv_bin.mkdir(parents=True, exist_ok=True)
-        if not (venv_bin / "pip").exists(): (venv_bin / "pip").symlink_to(EXPECTED / "standin.sh")
+        disk.mkdir(exist_ok=True)
         return {**os.environ, "PATH": f"{self.bin}:{os.environ['PATH']}", "FAKE_CALLS": str(self.calls),
                 "FAKE_GCS": str(self.gcs), "FAKE_META": str(self.meta), "FINGERS_WORKDIR": str(disk / "work"),
                 "FINGERS_VENV": str(disk / "venv"), "FINGERS_RUNS": str(disk / "runs"), **fake}
@@ -282,7 +291,7 @@ class FakeCloud:
 
 def deleted(cloud: FakeCloud) -> bool:
     "The last call is the VM deleting itself."
-    return cloud.log()[-1] == "gcloud compute instances delete fingers-train-r1 --zone europe-west4-a --quiet"
+    return cloud.log()[-1] == "gcloud compute instances delete fingers-train-r1 --zone europe-west4-a --quiet --async"
 
 
 def test_vm_trains_saves_and_deletes_itself(tmp_path):
@@ -290,10 +299,10 @@ def test_vm_trains_saves_and_deletes_itself(tmp_path):
     r = cloud.boot(FAKE_WANDB_KEY="secret-key-123")
     assert r.returncode == 0, r.stdout + r.stderr
     log = cloud.log()
-    order = [c.split()[0] + (" " + c.split()[1] if c.split()[0] in ("git", "dvc", "gcloud", "pip") else "") for c in log
+    order = [c.split()[0] + (" " + c.split()[1] if c.split()[0] in ("git", "uv", "dvc", "gcloud") else "") for c in log
              if not c.startswith(("curl", "wandb", "resumed"))]
-    assert order == ["nvidia-smi", "git clone", "git -C", "pip install", "dvc remote", "dvc pull", "gcloud secrets",
-                     "papermill", "gsutil", "gcloud compute"], order
+    assert order == ["nvidia-smi", "git clone", "git -C", "uv venv", "uv pip", "dvc remote", "dvc pull",
+                     "gcloud secrets", "papermill", "gsutil", "gcloud compute"], order
     work = tmp_path / "vm1" / "work"
     assert f"git -C {work} checkout --quiet {COMMIT}" in log
     papermill = next(c for c in log if c.startswith("papermill"))
@@ -338,22 +347,65 @@ def test_vm_with_missing_metadata_deletes_itself(tmp_path):
 
 
 def test_vm_stops_a_hung_training_and_deletes_itself(tmp_path):
-    cloud = FakeCloud(tmp_path, **{"train-seconds": "2"})
+    cloud = FakeCloud(tmp_path, deadline=str(int(time.time()) + 3), **{"save-seconds": "0"})
     start = time.monotonic()
     r = cloud.boot(FAKE_PAPERMILL="hang")
     assert time.monotonic() - start < 30
-    assert r.returncode == 124 and "ran past 2 s" in r.stdout
+    assert r.returncode == 124 and "was stopped" in r.stdout
     assert deleted(cloud)
 
 
-def test_training_stops_before_the_vm_deadline(tmp_path):
-    "By default, training stops 10 minutes before the VM's maximum run duration, to leave time to save and delete."
-    cloud = FakeCloud(tmp_path, **{"max-seconds": "7200"})
+def test_training_budget_counts_from_the_vm_deadline(tmp_path):
+    "Training stops 10 minutes before Compute Engine deletes the VM, counting the time that setup took."
+    cloud = FakeCloud(tmp_path, deadline=str(int(time.time()) + 600 + 40))
     stub = tmp_path / "bin" / "timeout"
     stub.write_text('#!/bin/sh\necho "timeout $*" >> "$FAKE_CALLS"\n')
     stub.chmod(0o755)
-    cloud.boot()
-    assert any(c.startswith("timeout --kill-after 60 6600 papermill") for c in cloud.log())
+    cloud.boot(FAKE_DVC_SECONDS="3")  # a slow data pull
+    budget = next(int(c.split()[3]) for c in cloud.log() if c.startswith("timeout --kill-after 60"))
+    assert 30 <= budget <= 37, budget
+
+
+def test_vm_does_not_start_training_past_its_deadline(tmp_path):
+    cloud = FakeCloud(tmp_path, deadline=str(int(time.time()) + 300))
+    r = cloud.boot()
+    assert r.returncode == 1 and "before the VM's deadline: not starting" in r.stdout
+    assert "papermill" not in cloud.commands() and deleted(cloud)
+
+
+def test_vm_waits_for_the_gpu_driver(tmp_path):
+    "On a first boot the driver may still be installing: nvidia-smi is retried every 10 s, up to gpu-wait."
+    cloud = FakeCloud(tmp_path, **{"gpu-wait": "10"})
+    flag = tmp_path / "driver-ready"
+    nvidia = tmp_path / "bin" / "nvidia-smi"
+    nvidia.unlink()
+    nvidia.write_text(f'#!/bin/sh\necho nvidia-smi >> "$FAKE_CALLS"\n[ -f {flag} ] && exit 0\ntouch {flag}; exit 9\n')
+    nvidia.chmod(0o755)
+    r = cloud.boot()
+    assert r.returncode == 0 and cloud.commands().count("nvidia-smi") == 2
+
+
+def test_vm_refuses_an_old_python(tmp_path):
+    "The venv must be Python 3.11+ (pyproject.toml): a VM whose uv made an older one stops before installing."
+    old = tmp_path / "python3.9"
+    old.write_text("#!/bin/sh\nexit 1\n")  # fails the version check, as Python 3.9 would
+    old.chmod(0o755)
+    cloud = FakeCloud(tmp_path)
+    r = cloud.boot(FAKE_PYTHON=str(old))
+    assert r.returncode == 1 and "is not Python 3.11+" in r.stdout
+    assert "uv pip" not in cloud.commands() and deleted(cloud)
+
+
+def test_restarted_vm_goes_on_from_its_own_checkpoint(tmp_path):
+    "A VM restarted mid-run (same disk) keeps its checkout and resumes from the checkpoint it has."
+    cloud = FakeCloud(tmp_path)
+    assert cloud.boot(FAKE_PAPERMILL="fail").returncode == 1     # leaves checkpoint (epoch 1) and the clone on disk
+    (tmp_path / "vm1" / "work" / ".git").mkdir()
+    first = len(cloud.log())
+    r = cloud.boot()
+    assert r.returncode == 0, r.stdout + r.stderr
+    again = cloud.log()[first:]
+    assert not any(c.startswith("git clone") for c in again) and "resumed from: epoch 1" in again
 
 
 def test_preempted_run_resumes_from_the_bucket(tmp_path):
@@ -428,3 +480,90 @@ def test_documentation_links_point_at_pages_the_docs_workflow_builds():
         base, page = link.group(1).rsplit("/", 1)
         assert base == site and page in pages, (module.name, link.group(1))
     assert "docs.yml" in {f.name for f in WORKFLOWS}
+
+
+# --- deployment against stand-ins -----------------------------------------------------------------------------------
+
+
+def deploy(cloud: FakeCloud, **fake) -> subprocess.CompletedProcess:
+    env = {**cloud.env(), **cloud_env(FINGERS_SMOKE_TRIES="2"), "FAKE_API_KEY": "k3y", **fake}
+    env["PATH"] = cloud.env()["PATH"]
+    return subprocess.run([str(CLOUD / "deploy.sh"), "real-1"], capture_output=True, text=True, env=env, timeout=60)
+
+
+def test_deploy_shifts_traffic_after_a_passing_smoke_test(tmp_path):
+    cloud = FakeCloud(tmp_path)
+    r = deploy(cloud, FAKE_SERVICE="fingers-old")
+    assert r.returncode == 0, r.stderr
+    names = [" ".join(c.split()[:3]) for c in cloud.log()]
+    assert names == ["gcloud run services", "gcloud run services", "gcloud run services", "gcloud run services",
+                     "curl -fsS --max-time", "gcloud secrets versions", "curl -fsS --max-time", "gcloud run services"]
+    spec = yaml.safe_load((cloud.gcs / "service.yaml").read_text())
+    revision = spec["spec"]["template"]["metadata"]["name"]
+    assert revision == f"fingers-real-1-{COMMIT[:7]}-1127120000"
+    assert spec["spec"]["traffic"] == [{"revisionName": "fingers-old", "percent": 100},       # the one serving now
+                                       {"revisionName": revision, "tag": "candidate", "percent": 0}]
+    assert cloud.log()[-1].endswith(f"--to-revisions {revision}=100")
+    assert "allUsers --role roles/run.invoker" in cloud.log()[2]
+    assert "k3y" not in "\n".join(cloud.log())                      # the key never on a command line
+
+
+def test_deploy_keeps_traffic_when_the_smoke_test_fails(tmp_path):
+    cloud = FakeCloud(tmp_path)
+    r = deploy(cloud, FAKE_SERVICE="fingers-old", FAKE_SMOKE="fail")
+    assert r.returncode == 1 and "traffic stays on fingers-old" in r.stderr
+    assert not any("update-traffic" in c for c in cloud.log())
+
+
+def test_deploy_with_a_wrong_api_key_fails_the_smoke_test(tmp_path):
+    cloud = FakeCloud(tmp_path)
+    r = deploy(cloud, FAKE_SERVICE="fingers-old", FAKE_SERVICE_KEY="another-key")
+    assert r.returncode == 1 and not any("update-traffic" in c for c in cloud.log())
+
+
+def test_first_deployment_serves_the_new_revision(tmp_path):
+    cloud = FakeCloud(tmp_path)
+    r = deploy(cloud)
+    assert r.returncode == 0, r.stderr
+    traffic = yaml.safe_load((cloud.gcs / "service.yaml").read_text())["spec"]["traffic"]
+    assert len(traffic) == 1 and traffic[0]["percent"] == 100
+
+
+def test_deploy_stops_when_it_cannot_read_the_service(tmp_path):
+    "Any error other than 'not found' (permissions, a wrong region) stops the deployment before anything changes."
+    cloud = FakeCloud(tmp_path)
+    r = deploy(cloud, FAKE_SERVICE="denied")
+    assert r.returncode == 2 and "PERMISSION_DENIED" in r.stderr and "nothing deployed" in r.stderr
+    assert not any("replace" in c for c in cloud.log())
+
+
+def test_train_vm_refuses_a_commit_the_vm_cannot_clone(tmp_path):
+    "Without FINGERS_COMMIT, the checked-out commit must be on FINGERS_GIT_URL, since the VM clones from there."
+    cloud = FakeCloud(tmp_path)
+    (cloud.bin / "git").unlink()  # the real git, here
+    elsewhere = tmp_path / "other.git"
+    subprocess.run(["git", "init", "-q", str(elsewhere)], check=True)
+    subprocess.run(["git", "-C", str(elsewhere), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q",
+                    "--allow-empty", "-m", "unrelated"], check=True)
+    env = {**cloud.env(), **cloud_env(FINGERS_BUCKET="b", FINGERS_GIT_URL=str(elsewhere))}
+    env["PATH"] = cloud.env()["PATH"]
+    del env["FINGERS_COMMIT"]
+    r = subprocess.run([str(CLOUD / "train_vm.sh"), "r1"], capture_output=True, text=True, env=env)
+    assert r.returncode == 2 and "push it first" in r.stderr
+    r = subprocess.run([str(CLOUD / "train_vm.sh"), "r1"], capture_output=True, text=True,
+                       env={**env, "FINGERS_GIT_URL": str(REPO)})   # this checkout holds its own HEAD
+    assert r.returncode == 0, r.stderr
+    assert any("instances create" in c for c in cloud.log())
+
+
+def test_workflow_settings_step_reads_repository_variables(tmp_path):
+    "The workflows' settings step: FINGERS_* repository variables override config.sh; the rest are its defaults."
+    workflow = yaml.safe_load((REPO / ".github" / "workflows" / "train.yml").read_text())
+    step = next(s for s in workflow["jobs"]["launch"]["steps"] if s.get("name", "").startswith("Settings"))
+    variables = {"FINGERS_PROJECT": "p1", "FINGERS_WANDB_PROJECT": "a b", "OTHER": "x"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FINGERS_")}
+    env |= {"VARS": json.dumps(variables), "RUNNER_TEMP": str(tmp_path), "GITHUB_ENV": str(tmp_path / "env")}
+    subprocess.run(["bash", "-e", "-c", step["run"]], env=env, check=True, cwd=REPO)
+    settings = (tmp_path / "env").read_text().splitlines()
+    assert "FINGERS_PROJECT=p1" in settings and "FINGERS_WANDB_PROJECT=a b" in settings
+    assert "FINGERS_BUCKET=p1-fingers" in settings and not any(line.startswith("OTHER") for line in settings)
