@@ -15,7 +15,8 @@ import torch.nn.functional as F
 from .core import border_pixels, flip_label
 
 # %% auto #0
-__all__ = ['AUGMENT_RANGES', 'gaussian_blur', 'hand_mask', 'hand_flip', 'draw_params', 'augment_batch']
+__all__ = ['AUGMENT_RANGES', 'gaussian_blur', 'hand_mask', 'hand_flip', 'draw_params', 'apply_augment', 'augment_batch',
+           'at_half_resolution']
 
 # %% ../nbs/11_augment.ipynb #76b38991
 # Ranges at strength 1. Each is the extreme of a uniform draw, scaled by the strength.
@@ -32,9 +33,9 @@ AUGMENT_RANGES = {
     "background_texture": 0.3,  # amplitude of the new background's texture, fraction of full scale
 }
 
-# %% ../nbs/11_augment.ipynb #0690014d
+# %% ../nbs/11_augment.ipynb #43d47a52
 def _uniform(g: torch.Generator, n: int, half_width: float) -> torch.Tensor:
-    return (torch.rand(n, generator=g) * 2 - 1) * half_width
+    return (torch.rand(n, generator=g, device=g.device) * 2 - 1) * half_width
 
 def gaussian_blur(x: torch.Tensor, sigma: torch.Tensor, radius: int = 5) -> torch.Tensor:
     "Blur each image of `x` (N x 1 x H x W) with its own Gaussian `sigma` (N,); sigma 0 leaves it unchanged."
@@ -65,42 +66,32 @@ def hand_flip(images: torch.Tensor, labels: torch.Tensor,
         where, flip_label(labels), labels
     )
 
-# %% ../nbs/11_augment.ipynb #8f733535
+# %% ../nbs/11_augment.ipynb #d07dac86
 def draw_params(n: int, shape: tuple[int, ...], strength: float, g: torch.Generator,
                 ranges: dict[str, float] | None = None) -> dict[str, torch.Tensor]:
     "The random draws for augmenting `n` images of `shape` (C x H x W) at `strength`, from generator `g` alone."
     r = {k: v * strength for k, v in (AUGMENT_RANGES if ranges is None else ranges).items()}
-    rand = lambda: torch.rand(n, generator=g)
+    rand = lambda: torch.rand(n, generator=g, device=g.device)
     u = lambda half_width: _uniform(g, n, half_width)
     p = {"flip": rand() < 0.5, "angle": u(math.radians(r["rotate_deg"])), "scale": torch.exp(u(r["log_scale"])),
          "shift": torch.stack([u(2 * r["shift"]), u(2 * r["shift"])], 1), "bright": u(r["brightness"]),
          "contrast": torch.exp(u(r["log_contrast"])), "gamma": torch.exp(u(r["log_gamma"]))}
     blurred = rand() < 0.5
-    p["blur"] = torch.where(blurred, rand() * r["blur_sigma"], torch.zeros(n))
-    p["noise_sigma"], p["noise"] = rand() * r["noise_sigma"], torch.randn((n, *shape), generator=g)
+    p["blur"] = torch.where(blurred, rand() * r["blur_sigma"], torch.zeros(n, device=g.device))
+    p["noise_sigma"], p["noise"] = rand() * r["noise_sigma"], torch.randn((n, *shape), generator=g, device=g.device)
     p["new_bg"], p["bg_level"] = rand() < min(1.0, r["background_p"]), rand()
     p["bg_amp"], p["bg_striped"] = rand() * r["background_texture"], rand() < 0.5
     p["bg_angle"], p["bg_period"] = rand() * math.pi, 6 + 14 * rand()
-    p["blotches"] = torch.randn((n, 1, 8, 8), generator=g)
+    p["blotches"] = torch.randn((n, 1, 8, 8), generator=g, device=g.device)
     return p
 
-# %% ../nbs/11_augment.ipynb #d68e2795
-def augment_batch(
-    images: torch.Tensor,  # N x 1 x H x W uint8 (or float in [0, 1])
+# %% ../nbs/11_augment.ipynb #d7cfffc9
+def apply_augment(
+    x: torch.Tensor,  # N x 1 x H x W float images in [0, 1]
     labels: torch.Tensor,  # N class indices
-    strength: float,  # 0: none, 1: the default recipe
-    g: torch.Generator,  # CPU generator: the only source of randomness
-    rank: int = 0,  # data-parallel runs: this process's rank ...
-    world_size: int = 1,  # ... and the number of processes; each holds rows rank::world_size of the global batch
-    ranges: dict[str, float] | None = None,  # the extremes at strength 1; default `AUGMENT_RANGES`
+    p: dict[str, torch.Tensor],  # N draws of `draw_params`, on x's device
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    "Camera-like random changes of a batch; returns float images in [0, 1] and labels (flips swap the hand)."
-    x = images.float() / 255 if images.dtype == torch.uint8 else images.float()
-    if strength < 0: raise ValueError(f"strength must be >= 0, got {strength}")
-    if strength == 0: return x, labels
-    part = slice(rank, None, world_size)           # this rank's rows of the global batch's draws
-    draws = draw_params(x.shape[0] * world_size, x.shape[1:], strength, g, ranges)
-    p = {k: v[part].to(x.device) for k, v in draws.items()}
+    "Apply drawn camera-like changes to a batch; flips swap the hand in the labels."
     flip, angle, scale, shift, bright, contrast, gamma, blur = (
         p[k] for k in ("flip", "angle", "scale", "shift", "bright", "contrast", "gamma", "blur"))
     noise_sigma, noise = p["noise_sigma"], p["noise"]
@@ -138,3 +129,24 @@ def augment_batch(
     x = gaussian_blur(x, blur)
     x = x + noise * noise_sigma[:, None, None, None]
     return x.clamp(0, 1), labels
+
+# %% ../nbs/11_augment.ipynb #3992ebff
+def augment_batch(
+    images: torch.Tensor,  # N x 1 x H x W uint8 (or float in [0, 1])
+    labels: torch.Tensor,  # N class indices
+    strength: float,  # 0: none, 1: the default recipe
+    g: torch.Generator,  # the only source of randomness (on the images' device, or the CPU)
+    rank: int = 0,  # data-parallel runs: this process's rank ...
+    world_size: int = 1,  # ... and the number of processes; each holds rows rank::world_size of the global batch
+    ranges: dict[str, float] | None = None,  # the extremes at strength 1; default `AUGMENT_RANGES`
+) -> tuple[torch.Tensor, torch.Tensor]:
+    "Camera-like random changes of a batch; returns float images in [0, 1] and labels (flips swap the hand)."
+    x = images.float() / 255 if images.dtype == torch.uint8 else images.float()
+    if strength < 0: raise ValueError(f"strength must be >= 0, got {strength}")
+    if strength == 0: return x, labels
+    draws = draw_params(x.shape[0] * world_size, x.shape[1:], strength, g, ranges)
+    return apply_augment(x, labels, {k: v[rank::world_size].to(x.device) for k, v in draws.items()})
+
+def at_half_resolution(ranges: dict[str, float]) -> dict[str, float]:
+    "The same camera changes for images at half resolution (the model's own input): blur and noise halve in pixels."
+    return {**ranges, "blur_sigma": ranges["blur_sigma"] / 2, "noise_sigma": ranges["noise_sigma"] / 2}

@@ -23,7 +23,7 @@ from .data import Processed, load_data, split_train_val
 __all__ = ['DEVICES', 'PRECISIONS', 'TRACKING_PARAMS', 'WANDB_MODES', 'RUN_PARAMS', 'PACKAGED_PARAMS', 'CHECKPOINT', 'ParamError',
            'TrainConfig', 'find_params', 'read_params', 'load_params', 'check_notebook_globals', 'check_run']
 
-# %% ../nbs/04_config.ipynb #325aa77d
+# %% ../nbs/04_config.ipynb #4ca7445b
 class ParamError(FingersError):
     "A training parameter is unknown or has an impossible value."
 
@@ -39,7 +39,13 @@ class TrainConfig:
     lr: float  # peak learning rate of the one-cycle schedule
     weight_decay: float
     width: int  # FingerNet width (channels of the first conv)
-    augment: float  # augmentation strength: 0 none, 1 the default recipe
+    depth: int  # FingerNet convolutions per stage after the first
+    margin: float  # FingerNet's built-in zoom-out: border added on each side, as a share of the side
+    augment: float  # camera-like augmentation strength: 0 none, 1 the default recipe
+    scenes: float  # share of each batch whose hands are put into new scenes (fingers.scenes)
+    drawn_hands: float  # share of each batch replaced by drawn hands with any fingers raised
+    thumbs: float  # share of the composed thumbless hands that get a grafted thumb (and one more finger)
+    tta: bool  # the exported model also looks at the mirror image and averages (test-time augmentation)
     val_fraction: float  # share of the training split held out for validation
     seed: int
     device: str  # 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'
@@ -47,15 +53,21 @@ class TrainConfig:
 
     def __post_init__(self):
         for f in fields(self):
-            v, want = getattr(self, f.name), {"str": str, "int": int, "float": (int, float)}[f.type]
-            if isinstance(v, bool) or not isinstance(v, want): raise ParamError(f"{f.name} must be {f.type}, got {v!r}")
+            v, want = getattr(self, f.name), {"str": str, "int": int, "float": (int, float), "bool": bool}[f.type]
+            if (isinstance(v, bool) != (f.type == "bool")) or not isinstance(v, want):
+                raise ParamError(f"{f.name} must be {f.type}, got {v!r}")
         checks = [
             (self.epochs >= 1, "epochs must be at least 1"),
             (self.batch_size >= 1, "batch_size must be at least 1"),
             (self.lr > 0 and math.isfinite(self.lr), "lr must be positive"),
             (self.weight_decay >= 0 and math.isfinite(self.weight_decay), "weight_decay must be >= 0"),
             (self.width >= 1, "width must be at least 1"),
+            (self.depth >= 1, "depth must be at least 1"),
+            (0 <= self.margin < 0.5, "margin must be in [0, 0.5)"),
             (self.augment >= 0 and math.isfinite(self.augment), "augment must be >= 0"),
+            (0 <= self.scenes <= 1, "scenes must be in [0, 1]"),
+            (0 <= self.drawn_hands < 1, "drawn_hands must be in [0, 1)"),
+            (0 <= self.thumbs <= 1, "thumbs must be in [0, 1]"),
             (0 < self.val_fraction < 1, "val_fraction must be between 0 and 1"),
             (self.device.split(":")[0] in DEVICES, f"device must be one of {', '.join(DEVICES)} (or cuda:N)"),
             (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}"),

@@ -139,7 +139,7 @@ def low_resolution(x, s, rng):
         ]
     )
 
-# %% ../nbs/21_robustness.ipynb #19a418ac
+# %% ../nbs/21_robustness.ipynb #444cff3f
 CORRUPTIONS: dict[str, Callable] = {
     f.__name__: f
     for f in (
@@ -160,9 +160,10 @@ CORRUPTIONS: dict[str, Callable] = {
         arm_in_view,
     )
 }
-# What `fingers.augment` imitates during training; the rest is never seen there.
+# What training imitates (`fingers.augment`'s camera changes, `fingers.scenes`' walls, light and forearms); the rest
+# is never seen there.
 SEEN_IN_TRAINING = ("brightness", "contrast", "gamma", "blur", "noise", "rotation", "translation", "scale",
-                    "light_background", "textured_background")
+                    "light_background", "textured_background", "uneven_light", "arm_in_view")
 UNSEEN_IN_TRAINING = tuple(c for c in CORRUPTIONS if c not in SEEN_IN_TRAINING)
 SEVERITIES = (1, 2, 3, 4, 5)
 
