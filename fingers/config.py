@@ -23,7 +23,7 @@ from .data import Processed, load_data, split_train_val
 __all__ = ['DEVICES', 'PRECISIONS', 'TRACKING_PARAMS', 'WANDB_MODES', 'RUN_PARAMS', 'PACKAGED_PARAMS', 'CHECKPOINT', 'ParamError',
            'TrainConfig', 'find_params', 'read_params', 'load_params', 'check_notebook_globals', 'check_run']
 
-# %% ../nbs/04_config.ipynb #4ca7445b
+# %% ../nbs/04_config.ipynb #0d5310f4
 class ParamError(FingersError):
     "A training parameter is unknown or has an impossible value."
 
@@ -46,6 +46,9 @@ class TrainConfig:
     drawn_hands: float  # share of each batch replaced by drawn hands with any fingers raised
     thumbs: float  # share of the composed thumbless hands that get a grafted thumb (and one more finger)
     tta: bool  # the exported model also looks at the mirror image and averages (test-time augmentation)
+    teacher: str  # '' or a model file to learn from as well as the labels (distillation)
+    distill: float  # with a teacher: the weight of its softened answers in the loss (the labels get the rest)
+    init: str  # '' or a model file of this shape to start from (e.g. a pruned model, fine-tuned)
     val_fraction: float  # share of the training split held out for validation
     seed: int
     device: str  # 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'
@@ -68,6 +71,7 @@ class TrainConfig:
             (0 <= self.scenes <= 1, "scenes must be in [0, 1]"),
             (0 <= self.drawn_hands < 1, "drawn_hands must be in [0, 1)"),
             (0 <= self.thumbs <= 1, "thumbs must be in [0, 1]"),
+            (0 <= self.distill <= 1, "distill must be in [0, 1]"),
             (0 < self.val_fraction < 1, "val_fraction must be between 0 and 1"),
             (self.device.split(":")[0] in DEVICES, f"device must be one of {', '.join(DEVICES)} (or cuda:N)"),
             (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}"),
@@ -130,7 +134,7 @@ def check_notebook_globals(namespace: dict[str, Any]) -> None:
                      and k not in known and not callable(v) and type(v).__name__ != "module")
     if unknown: raise ParamError(f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
 
-# %% ../nbs/04_config.ipynb #35498a15
+# %% ../nbs/04_config.ipynb #6aa49920
 CHECKPOINT = "checkpoint.pt"  # a run folder's checkpoint, written every epoch
 
 def check_run(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, data: Processed | None = None,
@@ -146,4 +150,7 @@ def check_run(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, da
     n_train = len(split_train_val(data["train"].labels, cfg.val_fraction, cfg.seed)[0])
     if cfg.batch_size > n_train:
         raise ParamError(f"batch_size {cfg.batch_size} is larger than the {n_train} training images")
+    for name in ("teacher", "init"):
+        path = getattr(cfg, name)
+        if path and not Path(path).is_file(): raise ParamError(f"{name}: no model file at {path}")
     return data

@@ -25,7 +25,7 @@ from .core import CLASSES, SIZE, FingersError, atomic_path, atomic_write, flip_l
 # %% auto #0
 __all__ = ['MODEL_FORMAT', 'standardize', 'conv_block', 'PolarStem', 'zoom_out', 'FingerNet', 'FlipTTA', 'ModelFileError',
            'read_torch_file', 'save_model', 'model_hparams', 'load_model', 'autocast', 'predict_logits', 'count_params',
-           'count_macs', 'export_onnx']
+           'count_macs', 'prune_channels', 'export_onnx']
 
 # %% ../nbs/10_model.ipynb #3b338111
 def standardize(x: torch.Tensor, eps: float = 0.02) -> torch.Tensor:
@@ -198,6 +198,36 @@ def count_macs(model: nn.Module, input_shape: tuple[int, ...] = (1, 1, SIZE, SIZ
     finally:
         for h in handles: h.remove()
     return total
+
+# %% ../nbs/10_model.ipynb #3643adbe
+def _conv_bn_chain(model: nn.Module) -> list[tuple[nn.Conv2d, nn.BatchNorm2d]]:
+    "The (convolution, batch norm) pairs of a plain chain network, in order; ValueError if it is not one."
+    mods = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.BatchNorm2d))]
+    pairs = list(zip(mods[0::2], mods[1::2]))
+    ok = len(mods) % 2 == 0 and all(isinstance(c, nn.Conv2d) and isinstance(b, nn.BatchNorm2d)
+                                    and c.groups == 1 and b.num_features == c.out_channels for c, b in pairs)
+    ok = ok and all(a.out_channels == c.in_channels for (a, _), (c, _) in zip(pairs, pairs[1:]))
+    if not ok or not pairs: raise ValueError("prune_channels needs a chain of convolution + batch norm layers")
+    return pairs
+
+def prune_channels(model: nn.Module, width: int) -> nn.Module:
+    "A copy of `model` at the smaller `width`: in every layer, the channels with the largest filters (L1 norm) kept."
+    hparams = getattr(model, "hparams", {"width": model.width})
+    if not 0 < width < model.width: raise ValueError(f"width must be between 1 and {model.width - 1}, got {width}")
+    small = type(model)(**{**hparams, "width": width}).eval()
+    big_pairs, small_pairs = _conv_bn_chain(model), _conv_bn_chain(small)
+    keep_in = torch.arange(big_pairs[0][0].in_channels)
+    with torch.no_grad():
+        for (conv, bn), (conv_s, bn_s) in zip(big_pairs, small_pairs):
+            k = conv_s.out_channels
+            keep = conv.weight.abs().sum((1, 2, 3)).topk(k).indices.sort().values
+            conv_s.weight.copy_(conv.weight[keep][:, keep_in])
+            if conv.bias is not None: conv_s.bias.copy_(conv.bias[keep])
+            for name in ("weight", "bias", "running_mean", "running_var"):
+                getattr(bn_s, name).copy_(getattr(bn, name)[keep])
+            keep_in = keep
+        small.head.weight.copy_(model.head.weight[:, keep_in]); small.head.bias.copy_(model.head.bias)
+    return small
 
 # %% ../nbs/10_model.ipynb #6d0a5de2
 def export_onnx(model: nn.Module, path: str | os.PathLike, atol: float = 1e-3) -> Path:
