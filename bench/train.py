@@ -1,222 +1,136 @@
-"""Training benchmark on the real data: our recipes against a faithful re-implementation of the previous
-project's recipe, in one run (each contender in its own child process, one after the other, so that peak
-memory is per contender and they never share the two cores).
+"""Training speed on the CPU: the default recipe (params.yaml) with the code as it was before the speed work (a git
+commit, checked out in a temporary worktree) against the code as it is, side by side in one run, each in its own
+child process, one after the other on the same cores. Both models are then judged alike, by the current code:
+exported as training exports them, through the serving pipeline, on the test split, the robustness suite and
+sign-digits.
 
-    FINGERS_DATA=../shared/data/fingers.zip python bench/train.py          # all contenders, ~10 minutes
-    python bench/train.py --contender fast                                 # one contender, JSON out
+    FINGERS_DATA=../shared/data/fingers.zip python bench/train.py [--baseline c9145f8] [--epochs 15]
 
-Contenders:
-  old     4 conv layers (1->32 k3, 32->6 k4, 6->128 k3, 128->8 k2, each LeakyReLU + 2x2 max-pool), FC
-          288->128->64->32->12 with dropout 0.5 and ReLU, LogSoftmax + NLLLoss, raw 0-255 input,
-          Adam lr 8.8e-4, batch 16, 3 epochs, fp32.
-  fast    FingerNet, no augmentation, 1 epoch, bf16 + channels_last: the clean-accuracy recipe.
-  robust  FingerNet with params.yaml's defaults (camera-like augmentation): the default recipe.
-Reported: wall time (training only, evaluation excluded) to reach each test accuracy, final test accuracy,
-training images/s, peak memory (max RSS), robustness (blur sigma 1.5, noise 20 grey levels, light background,
-inverted image), and achieved FLOP/s against a measured matmul peak.
+Reported: training seconds, images/s, where a step's time goes (making the batch, the model's forward and backward
+and the optimizer, with the operators that cost most), clean test accuracy, robustness score, sign-digits.
 """
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-import torch
-import torch.nn.functional as F
-from torch import nn
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+from machine import machine  # noqa: E402
 
-from fingers.config import TrainConfig, load_params
+CHILD = r'''
+import json, sys, time, torch
+torch.set_num_threads(int(sys.argv[4]))
+from fingers.config import load_params
 from fingers.data import load_data
-from fingers.model import count_macs, predict_logits
-from fingers.robustness import corrupt
-from fingers.train import fit
-
-THRESHOLDS = (0.9, 0.99, 0.999, 1.0)
-
-
-class OldNet(nn.Module):
-    "The previous project's network, layer for layer."
-    def __init__(self):
-        super().__init__()
-        def block(i, o, k): return [nn.Conv2d(i, o, k), nn.LeakyReLU(), nn.MaxPool2d(2)]
-        self.features = nn.Sequential(
-            *block(1, 32, 3), *block(32, 6, 4), *block(6, 128, 3), *block(128, 8, 2), nn.Flatten()
-        )
-        self.head = nn.Sequential(
-            nn.Linear(288, 128),
-            nn.ReLU(),
-            nn.Dropout(0.5),
-            nn.Linear(128, 64),
-            nn.ReLU(),
-            nn.Dropout(0.5),
-            nn.Linear(64, 32),
-            nn.ReLU(),
-            nn.Dropout(0.5),
-            nn.Linear(32, 12),
-            nn.LogSoftmax(1),
-        )
-
-    def forward(self, x): return self.head(self.features(x))
-
-
-def old_predict(model, images, bs=500):
-    model.eval()
-    with torch.no_grad():
-        out = torch.cat(
-            [
-                model(torch.from_numpy(np.array(images[i : i + bs]))[:, None].float()).argmax(1)
-                for i in range(0, len(images), bs)
-            ]
-        )
-    model.train()
-    return out.numpy()
+from fingers.model import save_model
+from fingers.train import fit, start_run, step_generator, epoch_order
+from fingers.scenes import training_batch
+from fingers.model import autocast
+import torch.nn.functional as F
+data_path, out, epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
+cfg, _ = load_params(sys.argv[5], data=data_path, device="cpu", epochs=epochs)
+data = load_data(data_path, progress=False)
+# Where a step's time goes: 12 steps, the batch and the model step timed apart, then the costliest operators
+run = start_run(cfg, out + "-profile", data=data, progress=False)
+order = epoch_order(len(run.train), cfg.seed, 0)
+def batch(i):
+    return training_batch(run.train, order[i * cfg.batch_size:(i + 1) * cfg.batch_size], run.recipe,
+                          step_generator(cfg.seed, 0, i), run.drawn)
+def model_step(x, y):
+    x = x.contiguous(memory_format=torch.channels_last)
+    with autocast(run.device, cfg.precision): logits = run.net(x, half=True)
+    loss = F.cross_entropy(logits.float(), y)
+    run.opt.zero_grad(); loss.backward(); run.opt.step()
+tb = tm = 0.0
+for i in range(14):
+    t = time.perf_counter(); x, y = batch(i); t1 = time.perf_counter(); model_step(x, y); t2 = time.perf_counter()
+    if i >= 2: tb += t1 - t; tm += t2 - t1
+with torch.profiler.profile() as prof:
+    for i in range(14, 18): model_step(*batch(i))
+table = prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=14, max_name_column_width=34)
+t = time.perf_counter()
+res = fit(cfg, out, data=data, progress=False)
+seconds = time.perf_counter() - t
+save_model(res.model, out + "/model.pt")
+print(json.dumps({"train_seconds": sum(h["seconds"] for h in res.history), "wall_seconds": seconds,
+                  "images_per_s": sum(h["images_per_s"] * h["seconds"] for h in res.history)
+                  / sum(h["seconds"] for h in res.history),
+                  "batch_ms": 1e3 * tb / 12, "model_ms": 1e3 * tm / 12, "profile": table}))
+'''
 
 
-def corrupted_accuracy(predict, test):
-    x, y = np.asarray(test.images), test.labels
-    cases = {"blur_1.5": corrupt(x, "blur", 3), "noise_20": corrupt(x, "noise", 3),
-             "light_background": corrupt(x, "light_background", 3), "inverted": 255 - x}
-    return {k: float(np.mean(predict(v) == y)) for k, v in cases.items()}
+def train_child(code: Path, data: str, out: Path, epochs: int, threads: int) -> dict:
+    "Train the default recipe with the package at `code`, in a child process; its report."
+    env = {**os.environ, "PYTHONPATH": str(code), "OMP_NUM_THREADS": str(threads)}
+    r = subprocess.run([sys.executable, "-c", CHILD, data, str(out), str(epochs), str(threads),
+                        str(REPO / "params.yaml")], capture_output=True, text=True, env=env, cwd=code)
+    if r.returncode: sys.exit(f"training with {code} failed:\n{r.stderr[-3000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def run_old(data, eval_every):
-    torch.manual_seed(0)
-    model, test = OldNet(), data["test"]
-    opt = torch.optim.Adam(model.parameters(), lr=8.8e-4)
-    x, y = torch.from_numpy(np.asarray(data["train"].images)), torch.from_numpy(data["train"].labels.astype(np.int64))
-    timeline, clock, seen, steps = [], 0.0, 0, 0
-    for _epoch in range(3):
-        perm = torch.randperm(len(x))
-        for i in range(0, len(x) - 15, 16):
-            t = time.perf_counter()
-            idx = perm[i:i + 16]
-            loss = F.nll_loss(model(x[idx][:, None].float()), y[idx])
-            opt.zero_grad(); loss.backward(); opt.step()
-            clock += time.perf_counter() - t; seen += 16; steps += 1
-            if steps % eval_every == 0:
-                timeline.append((clock, float(np.mean(old_predict(model, test.images) == test.labels))))
-    timeline.append((clock, float(np.mean(old_predict(model, test.images) == test.labels))))
-    return model, timeline, seen / clock, lambda imgs: old_predict(model, imgs), 3 * 2 * count_macs(model)
+def judge(model_pt: Path, data, photos, out: Path) -> dict:
+    "Export as training does (flip inside when the recipe says so) and score through the serving pipeline."
+    from fingers.config import load_params
+    from fingers.model import FlipTTA, export_onnx, load_model
+    from fingers.predict import Predictor, write_model_card
+    from fingers.report import evaluate_run
+    cfg, _ = load_params(REPO / "params.yaml")
+    model = load_model(model_pt)
+    onnx = export_onnx(FlipTTA(model).eval() if cfg.tta else model, out / "model.onnx")
+    write_model_card(onnx, 0.0)
+    s = evaluate_run(Predictor(onnx), data, photos=photos, progress=False)["summary"]
+    return {"accuracy": s["accuracy"], "robustness": s["robustness_score"], "photos": s.get("photos_count_accuracy")}
 
 
-def run_ours(data, cfg: TrainConfig, eval_every, out):
-    test, timeline = data["test"], []
-    state = {"clock": 0.0, "t": time.perf_counter()}
-
-    def on_step(step, model):
-        state["clock"] += time.perf_counter() - state["t"]
-        if step % eval_every == 0:
-            timeline.append(
-                (state["clock"], float(np.mean(predict_logits(model, test.images).argmax(1).numpy() == test.labels)))
-            )
-        state["t"] = time.perf_counter()
-    state["t"] = time.perf_counter()
-    res = fit(cfg, out, data=data, progress=False, on_step=on_step)
-    acc = float(np.mean(predict_logits(res.model, test.images).argmax(1).numpy() == test.labels))
-    timeline.append((state["clock"], acc))
-    seen = sum(h["images_per_s"] * h["seconds"] for h in res.history)   # images trained on
-    return res.model, timeline, seen / state["clock"], \
-        lambda imgs: predict_logits(res.model, imgs).argmax(1).numpy(), 3 * 2 * count_macs(res.model)
-
-
-def contender(name, source, out):
-    torch.set_num_threads(os.cpu_count() or 2)
-    data = load_data(source, progress=False)
-    if data.synthetic: sys.exit("bench/train.py needs the real data: pass --data or set FINGERS_DATA")
-    base, _ = load_params("params.yaml", data=source, device="cpu")
-    if name == "old": model, timeline, ips, predict, flops_per_img = run_old(data, eval_every=250)
-    elif name == "fast":
-        cfg = TrainConfig(**{**base.__dict__, "epochs": 1, "augment": 0.0})
-        model, timeline, ips, predict, flops_per_img = run_ours(data, cfg, 20, Path(out) / "fast")
-    elif name == "robust": model, timeline, ips, predict, flops_per_img = run_ours(data, base, 50, Path(out) / "robust")
-    else: sys.exit(f"unknown contender {name}")
-    reach = {str(t): next((c for c, a in timeline if a >= t), None) for t in THRESHOLDS}
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # training's peak, before the corruptions
-    return {
-        "contender": name,
-        "timeline": timeline,
-        "time_to_accuracy_s": reach,
-        "final_test_accuracy": timeline[-1][1],
-        "train_seconds": timeline[-1][0],
-        "images_per_s": ips,
-        "train_flops_per_image": flops_per_img,
-        "robustness": corrupted_accuracy(predict, data["test"]),
-        "peak_rss_mb": peak_mb,
-    }
-
-
-def matmul_peak(dtype, n=2048, reps=10):
-    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
-    for _ in range(3): a @ b
-    t = time.perf_counter()
-    for _ in range(reps): a @ b
-    return 2 * n ** 3 * reps / (time.perf_counter() - t)
-
-
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--baseline", default="c9145f8", help="the commit before the speed work")
     ap.add_argument("--data", default=os.environ.get("FINGERS_DATA"))
-    ap.add_argument("--contender", choices=["old", "fast", "robust"])
-    ap.add_argument("--out", default="/tmp/fingers-bench")
-    args = ap.parse_args()
-    if not args.data: sys.exit("usage: python bench/train.py --data PATH/TO/fingers.zip (or set FINGERS_DATA)")
-    if args.contender:
-        print(json.dumps(contender(args.contender, args.data, args.out)))
-        return
-    import shutil
-    shutil.rmtree(args.out, ignore_errors=True)
-    load_data(args.data, progress=False)                       # ingest once, outside every contender's clock
-    results = {}
-    for name in ("fast", "robust", "old"):
-        r = subprocess.run(
-            [sys.executable, __file__, "--contender", name, "--data", args.data, "--out", args.out],
-            capture_output=True,
-            text=True,
-        )
-        if r.returncode: sys.exit(f"{name} failed:\n{r.stderr[-3000:]}")
-        results[name] = json.loads(r.stdout.strip().splitlines()[-1])
-    torch.set_num_threads(os.cpu_count() or 2)
-    peaks = {"fp32": matmul_peak(torch.float32), "bf16": matmul_peak(torch.bfloat16)}
-    print(f"machine: {os.cpu_count()} cpus, torch {torch.__version__}, {torch.get_num_threads()} threads")
-    print(f"measured matmul peak: fp32 {peaks['fp32'] / 1e9:.0f} GFLOP/s, bf16 {peaks['bf16'] / 1e9:.0f} GFLOP/s\n")
-    head = f"{'':28}" + "".join(f"{n:>12}" for n in results)
-    print(head)
-    row = lambda label, f: print(f"{label:28}" + "".join(f"{f(r):>12}" for r in results.values()))
-    for t in THRESHOLDS:
-        row(
-            f"seconds to {t:.1%} test acc",
-            lambda r, t=t: (
-                "never" if r["time_to_accuracy_s"][str(t)] is None else f"{r['time_to_accuracy_s'][str(t)]:.1f}"
-            ),
-        )
-    row("training seconds (total)", lambda r: f"{r['train_seconds']:.1f}")
-    row("final test accuracy", lambda r: f"{r['final_test_accuracy']:.4%}")
-    row("training images/s", lambda r: f"{r['images_per_s']:.0f}")
-    row("training GFLOP/s", lambda r: f"{r['images_per_s'] * r['train_flops_per_image'] / 1e9:.1f}")
-    row("  of bf16 matmul peak", lambda r: f"{r['images_per_s'] * r['train_flops_per_image'] / peaks['bf16']:.1%}")
-    row("  of fp32 matmul peak", lambda r: f"{r['images_per_s'] * r['train_flops_per_image'] / peaks['fp32']:.1%}")
-    row("peak memory (MB, max RSS)", lambda r: f"{r['peak_rss_mb']:.0f}")
-    for k in results["old"]["robustness"]:
-        row(f"accuracy: {k}", lambda r, k=k: f"{r['robustness'][k]:.1%}")
-    old, fast, robust = results["old"], results["fast"], results["robust"]
-    t_old = old["time_to_accuracy_s"]["0.99"]
-    for name, r in (("fast", fast), ("robust", robust)):
-        t = r["time_to_accuracy_s"]["0.99"]
-        if t_old and t: print(f"\nratio, time to 99% test accuracy, old / {name}: {t_old / t:.1f}x")
-    print(f"ratio, training images/s, fast / old: {fast['images_per_s'] / old['images_per_s']:.1f}x")
-    print(f"ratio, total training time, old / robust: {old['train_seconds'] / robust['train_seconds']:.1f}x")
-    ok = lambda b: "PASS" if b else "FAIL"
-    t999 = fast["time_to_accuracy_s"]["0.999"]
-    fast_ok = t999 is not None and t999 <= 10
-    print(f"\ntarget >= 99.9% clean test accuracy within 10 s of training (fast): {ok(fast_ok)} "
-          f"({t999 if t999 is None else round(t999, 1)} s)")
-    print(f"target default robust recipe trains in <= 3 minutes: {ok(robust['train_seconds'] <= 180)} "
-          f"({robust['train_seconds']:.0f} s)")
-    Path(args.out, "results.json").write_text(json.dumps(results, indent=1))
+    ap.add_argument("--photos", type=Path, default=Path(os.environ.get("FINGERS_PHOTOS",
+                                                                        "../shared/data/sign-digits.zip")))
+    ap.add_argument("--epochs", type=int, default=None, help="default: params.yaml's")
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    a = ap.parse_args(argv)
+    from photos import photos_folder
+
+    from fingers.config import load_params
+    from fingers.data import load_data
+    epochs = a.epochs or load_params(REPO / "params.yaml")[0].epochs
+    print(f"# python bench/train.py {' '.join(sys.argv[1:])}")
+    print(f"# {machine('torch', 'onnxruntime', 'numpy')}; {a.threads} threads")
+    data = load_data(a.data, progress=False)
+    if data.synthetic: sys.exit("bench/train.py needs the real data: --data or FINGERS_DATA")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        base_code = tmp / "baseline"
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(base_code), a.baseline],
+                       check=True)
+        try:
+            rows = {}
+            for name, code in (("baseline", base_code), ("current", REPO)):
+                t = time.perf_counter()
+                rows[name] = train_child(code, a.data, tmp / name, epochs, a.threads)
+                print(f"# {name} trained in {time.perf_counter() - t:.0f} s", flush=True)
+            photos = photos_folder(a.photos, tmp / "photos") if a.photos.exists() else None
+            for name in rows:
+                rows[name] |= judge(tmp / name / "model.pt", data, photos, tmp / name)
+        finally:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(base_code)], check=False)
+    b, c = rows["baseline"], rows["current"]
+    print(f"\n| | baseline ({a.baseline}) | current |\n|---|---|---|")
+    for key, fmt in (("train_seconds", "{:.0f} s"), ("images_per_s", "{:.0f}"), ("batch_ms", "{:.0f} ms"),
+                     ("model_ms", "{:.0f} ms"), ("accuracy", "{:.4%}"), ("robustness", "{:.4f}"), ("photos", "{:.1%}")):
+        print(f"| {key.replace('_', ' ')} | {fmt.format(b[key])} | {fmt.format(c[key])} |")
+    print(f"\nratio, training time, baseline / current: {b['train_seconds'] / c['train_seconds']:.2f}x")
+    for name, r in rows.items():
+        print(f"\n# {name}: where a step's time goes ({r['batch_ms']:.0f} ms making the batch, {r['model_ms']:.0f} ms "
+              f"forward + backward + optimizer); the costliest operators of four steps:\n{r['profile']}")
 
 
 if __name__ == "__main__":

@@ -18,8 +18,8 @@ from .augment import AUGMENT_RANGES, apply_augment, at_half_resolution, draw_par
 from .core import finger_counts, is_right
 
 # %% auto #0
-__all__ = ['SCENE_RANGES', 'ON_SCENES', 'hand_geometry', 'draw_scene', 'compose', 'draw_thumb', 'graft_thumb', 'TrainingImages',
-           'pick_rows', 'Recipe', 'training_batch', 'scene_validation']
+__all__ = ['SCENE_RANGES', 'ON_SCENES', 'hand_geometry', 'hand_tone', 'smooth_upsample', 'draw_scene', 'compose', 'draw_thumb',
+           'graft_thumb', 'TrainingImages', 'pick_rows', 'Recipe', 'training_batch', 'scene_validation']
 
 # %% ../nbs/12_scenes.ipynb #16bcc6cd
 def hand_geometry(m: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -44,6 +44,26 @@ def hand_geometry(m: torch.Tensor) -> dict[str, torch.Tensor]:
     widths = torch.where(lower, rows, torch.full_like(rows, float("nan"))).nanmedian(1).values
     half = torch.where(torch.isnan(widths), 12.0, widths / 2).clamp(4, 30)
     return {"top": top, "bottom": bottom, "cx": cx, "wrist_x": wrist_x, "wrist_half": half}
+
+# %% ../nbs/12_scenes.ipynb #113914d8
+def hand_tone(x: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+    "The median level of each hand's pixels (mask > 0.5) in `x` (N x 1 x H x W); the brightest pixel if none."
+    median = torch.where(m > 0.5, x, torch.nan).flatten(1).nanmedian(1).values
+    return torch.where(torch.isnan(median), x.flatten(1).amax(1), median)
+
+# %% ../nbs/12_scenes.ipynb #693018b2
+_UPSAMPLE_MATRICES: dict = {}
+
+def smooth_upsample(x: torch.Tensor, size: int, align_corners: bool) -> torch.Tensor:
+    "`F.interpolate(x, size=(size, size), mode='bicubic')` for N x C x k x k `x`, as two matrix products."
+    k = x.shape[-1]
+    key = (k, size, align_corners, x.device, x.dtype)
+    if key not in _UPSAMPLE_MATRICES:                       # the interpolation of each basis vector: its matrix
+        basis = torch.eye(k, device=x.device, dtype=x.dtype)[:, None, :, None]          # k images of k x 1
+        cols = F.interpolate(basis, size=(size, 1), mode="bicubic", align_corners=align_corners)
+        _UPSAMPLE_MATRICES[key] = cols[:, 0, :, 0].T.contiguous()                         # size x k
+    m = _UPSAMPLE_MATRICES[key]
+    return m @ x @ m.T
 
 # %% ../nbs/12_scenes.ipynb #8f8206c3
 # Ranges of the scene draws. Sizes and places are shares of the picture's side.
@@ -88,7 +108,7 @@ def draw_scene(n: int, g: torch.Generator, ranges: dict[str, float] | None = Non
         "elastic": rand(n) * r["elastic"], "elastic_field": torch.randn((n, 2, 5, 5), generator=g, device=dev),
     }
 
-# %% ../nbs/12_scenes.ipynb #2275f95e
+# %% ../nbs/12_scenes.ipynb #302a816c
 def _placement(geo: dict, p: dict, h: int, w: int, w_src: int) -> dict[str, torch.Tensor]:
     "The affine map of each hand from its source to the scene: zoom, rotation, aspect, shear, and where it lands."
     n = len(p["angle"])
@@ -120,7 +140,7 @@ def _background(p: dict, h: int, w: int, dev, dt) -> tuple[torch.Tensor, ...]:
     grad = B(torch.cos(p["gradient_dir"])) * xn + B(torch.sin(p["gradient_dir"])) * yn
     stripes = torch.sin(2 * math.pi * (B(torch.cos(p["stripe_angle"])) * xx + B(torch.sin(p["stripe_angle"])) * yy)
                         / B(p["stripe_period"]))
-    blotches = F.interpolate(p["blotches"], size=(h // 2, w // 2), mode="bicubic", align_corners=False)[:, 0]
+    blotches = smooth_upsample(p["blotches"], h // 2, align_corners=False)[:, 0]
     texture = torch.where(B(p["striped"]), stripes, blotches.clamp(-2, 2) / 2)
     wall = B(p["bg_level"]) + B(p["gradient"]) * grad + B(p["texture"]) * texture
     vc = p["vignette_center"]
@@ -150,16 +170,17 @@ def compose(
     m: torch.Tensor,  # their soft hand masks (`fingers.augment.hand_mask`)
     p: dict[str, torch.Tensor],  # N draws of `draw_scene`, on x's device
     out_size: int | None = None,  # the side of the scenes (default: the input's)
+    geo: dict[str, torch.Tensor] | None = None,  # `hand_geometry(m)`, when known
+    median: torch.Tensor | None = None,  # `hand_tone(x, m)`, when known
 ) -> torch.Tensor:
     "Each hand of `x` in its drawn scene, float in [0, 1]."
     n, _, _, w_src = x.shape
     h = w = out_size or w_src
     dt = x.dtype
     B = lambda v: v[:, None, None]
-    geo = hand_geometry(m)
+    geo = hand_geometry(m) if geo is None else geo
     # The hand's tone: its own shading around its median, at a level darker or brighter than the wall
-    median = torch.where(m > 0.5, x, torch.nan).flatten(1).nanmedian(1).values
-    median = torch.where(torch.isnan(median), x.flatten(1).amax(1), median)
+    median = hand_tone(x, m) if median is None else median
     level = torch.where(p["darker"], p["bg_level"] - p["contrast"], p["bg_level"] + p["contrast"])
     no_room = (level < 0.03) | (level > 0.97)                                   # go the other way
     level = torch.where(no_room, torch.where(p["darker"], p["bg_level"] + p["contrast"],
@@ -169,7 +190,7 @@ def compose(
     # The hand, moved into place (with a smooth random displacement of where its pixels come from)
     pl = _placement(geo, p, h, w, w_src)
     grid = F.affine_grid(pl["theta"], [n, 2, h, w], align_corners=False)
-    field = F.interpolate(p["elastic_field"], size=(h, w), mode="bicubic", align_corners=True)
+    field = smooth_upsample(p["elastic_field"], h, align_corners=True)
     grid = grid + (field * p["elastic"][:, None, None, None]).permute(0, 2, 3, 1)
     placed = F.grid_sample(torch.cat([tone, m], 1), grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     hand, hand_m = placed[:, :1], placed[:, 1:]
@@ -181,7 +202,7 @@ def compose(
     up = lambda t: F.interpolate(t[:, None], size=(h, w), mode="bilinear", align_corners=False)
     return (hand_m * hand * up(fall_off) + (1 - hand_m) * up(scene)).clamp(0, 1)
 
-# %% ../nbs/12_scenes.ipynb #b3e02d7b
+# %% ../nbs/12_scenes.ipynb #0ec76afb
 def draw_thumb(n: int, g: torch.Generator, share: float) -> dict[str, torch.Tensor]:
     "The random draws of `n` thumb grafts: whether each hand gets one (share `share`), where, at what angle and size."
     dev = g.device
@@ -191,7 +212,8 @@ def draw_thumb(n: int, g: torch.Generator, share: float) -> dict[str, torch.Tens
             "tone": u(0.9, 1.05)}
 
 def graft_thumb(x: torch.Tensor, m: torch.Tensor, labels: torch.Tensor, p: dict[str, torch.Tensor],
-                eligible: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                eligible: torch.Tensor | None = None, geo: dict[str, torch.Tensor] | None = None,
+                median: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     "Give the drawn share of the thumbless hands (counts 0-4) of `x` an extended thumb: (images, masks, labels + 2)."
     pick = p["graft"] & (finger_counts(labels) < 5)
     if eligible is not None: pick = pick & eligible
@@ -200,7 +222,7 @@ def graft_thumb(x: torch.Tensor, m: torch.Tensor, labels: torch.Tensor, p: dict[
     xi, mi, li = x[i], m[i], labels[i]
     n, _, h, w = xi.shape
     dev, dt = x.device, x.dtype
-    geo = hand_geometry(mi)
+    geo = hand_geometry(mi) if geo is None else {k: v[i] for k, v in geo.items()}
     hh = (geo["bottom"] - geo["top"]).clamp_min(8)
     y_base = (geo["top"] + p["row"][i] * hh).round().long().clamp(0, h - 1)
     row = mi[torch.arange(n, device=dev), 0, y_base] > 0.5                      # the palm's pixels on that row
@@ -219,15 +241,14 @@ def graft_thumb(x: torch.Tensor, m: torch.Tensor, labels: torch.Tensor, p: dict[
     t = (((xx - B(bx)) * dx + (yy - B(by)) * dy) / (dx * dx + dy * dy).clamp_min(1e-6)).clamp(0, 1)
     sd = torch.hypot(xx - (B(bx) + t * dx), yy - (B(by) + t * dy)) - B(r)          # signed distance to the thumb
     thumb = (0.5 - sd / 1.2).clamp(0, 1)[:, None] * (1 - mi)                     # behind the hand: out of the palm
-    median = torch.where(mi > 0.5, xi, torch.nan).flatten(1).nanmedian(1).values
-    median = torch.where(torch.isnan(median), xi.flatten(1).amax(1), median)
+    median = hand_tone(xi, mi) if median is None else median[i]
     shade = 0.8 + 0.2 * (-sd / B(r).clamp_min(1)).clamp(0, 1)
     tone = B(median * p["tone"][i]) * shade
     x, m, labels = x.clone(), m.clone(), labels.clone()
     x[i], m[i], labels[i] = thumb * tone[:, None] + (1 - thumb) * xi, torch.maximum(mi, thumb), li + 2
     return x, m, labels
 
-# %% ../nbs/12_scenes.ipynb #f78cffdb
+# %% ../nbs/12_scenes.ipynb #43eb60bd
 # The camera changes on top of a composed scene: no new pose, background or scale (the scene drew those), gentler light.
 ON_SCENES = {"rotate_deg": 0.0, "shift": 0.0, "log_scale": 0.0, "background_p": 0.0,
              "brightness": 0.1, "log_contrast": 0.3, "log_gamma": 0.3}
@@ -239,15 +260,22 @@ class TrainingImages:
     full: torch.Tensor  # N x 1 x H x W uint8: the originals, which scenes are composed from
     masks: torch.Tensor  # N x 1 x H x W uint8: their hand masks (255: hand)
     labels: torch.Tensor  # N int64 classes
+    geometry: dict[str, torch.Tensor]  # `hand_geometry` of the masks, computed once
+    tone: torch.Tensor  # `hand_tone` of the originals, computed once
 
     @classmethod
     def from_images(cls, images, labels, device: str | torch.device = "cpu", chunk: int = 512) -> TrainingImages:
-        "From N x H x W uint8 images and their classes: halved, with their masks, on `device`."
-        full = torch.as_tensor(np.asarray(images))[:, None].to(device)
-        parts = [full[i:i + chunk].float() for i in range(0, len(full), chunk)]
-        half = torch.cat([F.avg_pool2d(f, 2).round().to(torch.uint8) for f in parts])
-        masks = torch.cat([(hand_mask(f / 255) * 255).round().to(torch.uint8) for f in parts])
-        return cls(half, full, masks, torch.as_tensor(np.asarray(labels)).long().to(device))
+        "From N x H x W uint8 images and their classes: halved, with their masks, geometry and tone, on `device`."
+        full = torch.from_numpy(np.array(images))[:, None].to(device)      # a copy: memory-mapped data is read-only
+        half, masks, geos, tones = [], [], [], []
+        for i in range(0, len(full), chunk):
+            f = full[i:i + chunk].float() / 255
+            m = (hand_mask(f) * 255).round().to(torch.uint8)
+            half.append((F.avg_pool2d(f, 2) * 255).round().to(torch.uint8)); masks.append(m)
+            geos.append(hand_geometry(m.float() / 255)); tones.append(hand_tone(f, m.float() / 255))
+        geometry = {k: torch.cat([g[k] for g in geos]) for k in geos[0]}
+        return cls(torch.cat(half), full, torch.cat(masks), torch.as_tensor(np.asarray(labels)).long().to(device),
+                   geometry, torch.cat(tones))
 
     def __len__(self) -> int: return len(self.labels)
 
@@ -286,18 +314,26 @@ def training_batch(
     # This rank's rows: drawn hands in the first k rows of the global batch, the data set's images in the rest
     rows = torch.arange(n, device=dev)[part]
     from_drawn, own = rows < k, idx[part]
-    def gather(field: str) -> torch.Tensor:
-        t = getattr(data, field)[own]
+    drawn_rows = picks[rows.clamp(max=k - 1)] if k else None
+    def gather(of_data: torch.Tensor, of_drawn: torch.Tensor | None) -> torch.Tensor:
+        t = of_data[own]
         if not k: return t
-        d = getattr(drawn, field)[picks[rows.clamp(max=k - 1)]]
-        return torch.where(from_drawn.view(-1, *[1] * (t.ndim - 1)), d, t)
-    x, y = gather("half").float() / 255, gather("labels")
+        return torch.where(from_drawn.view(-1, *[1] * (t.ndim - 1)), of_drawn[drawn_rows], t)
+    field = lambda name: gather(getattr(data, name), getattr(drawn, name) if k else None)
+    x, y = field("half").float() / 255, field("labels")
     c = composed[part].nonzero()[:, 0]
     if len(c):
         mine = lambda draws: {key: v[part][c] for key, v in draws.items()}
-        full, masks = gather("full")[c].float() / 255, gather("masks")[c].float() / 255
-        full, masks, y_c = graft_thumb(full, masks, y[c], mine(thumb), eligible=~from_drawn[c])
-        x = x.index_copy(0, c, compose(full, masks, mine(scene), out_size=x.shape[-1]))
+        full, masks = field("full")[c].float() / 255, field("masks")[c].float() / 255
+        geo = {key: gather(v, drawn.geometry[key] if k else None)[c] for key, v in data.geometry.items()}
+        tone = field("tone")[c]
+        full, masks, y_c = graft_thumb(full, masks, y[c], mine(thumb), ~from_drawn[c], geo, tone)
+        grafted = (y_c != y[c]).nonzero()[:, 0]                     # a new thumb: their geometry and tone change
+        if len(grafted):
+            new = hand_geometry(masks[grafted])
+            geo = {key: v.index_copy(0, grafted, new[key]) for key, v in geo.items()}
+            tone = tone.index_copy(0, grafted, hand_tone(full[grafted], masks[grafted]))
+        x = x.index_copy(0, c, compose(full, masks, mine(scene), x.shape[-1], geo, tone))
         y = y.index_copy(0, c, y_c)
     if recipe.augment == 0: return x, y                      # no camera changes, no flips
     return apply_augment(x, y, {key: v[part] for key, v in camera.items()})
