@@ -1,5 +1,6 @@
 """Training speed on one GPU: the default recipe (params.yaml) as `fingers.train.fit` runs it, at the default batch and
-at larger batches (learning rate scaled by the square root of the batch), on a data set of the real one's size.
+at larger batches (`fingers.config.peak_lr` scales the learning rate by the square root of the batch), on a data set
+of the real one's size.
 
     python bench/gpu.py [--batches 128 1024 4096] [--epochs 15] [--profile]
 
@@ -12,7 +13,6 @@ first), the whole recipe's training wall time, the model's share of the GPU's me
 import argparse
 import dataclasses
 import json
-import math
 import os
 import sys
 import time
@@ -80,7 +80,9 @@ def run(cfg, data, out: Path) -> dict:
     wall = time.perf_counter() - t
     h = res.history
     steady = [r["images_per_s"] for r in h[1:]] or [h[0]["images_per_s"]]
-    return {"batch": cfg.batch_size, "lr": cfg.lr, "epochs": cfg.epochs, "train_seconds": sum(r["seconds"] for r in h),
+    from fingers.config import peak_lr
+    return {"batch": cfg.batch_size, "lr": peak_lr(cfg), "epochs": cfg.epochs,
+            "train_seconds": sum(r["seconds"] for r in h),
             "wall_seconds_incl_setup": wall, "images_per_s": float(np.median(steady)),
             "first_epoch_s": h[0]["seconds"], "val_acc": h[-1]["val_acc"]}
 
@@ -118,7 +120,7 @@ def main(argv=None) -> None:
           f"pass (half resolution), so 3 x 2 x that a training image")
     rows = []
     for batch in a.batches:
-        cfg = dataclasses.replace(base, batch_size=batch, lr=base.lr * math.sqrt(batch / base.batch_size),
+        cfg = dataclasses.replace(base, batch_size=batch,
                                   epochs=a.epochs or base.epochs, data="synthetic")
         try: r = run(cfg, data, a.out / f"b{batch}")
         except Exception as e:  # noqa: BLE001 - one failed configuration must not hide the others

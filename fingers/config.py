@@ -20,10 +20,11 @@ from .core import FingersError, check_writable
 from .data import Processed, load_data, split_train_val
 
 # %% auto #0
-__all__ = ['DEVICES', 'PRECISIONS', 'TRACKING_PARAMS', 'WANDB_MODES', 'RUN_PARAMS', 'PACKAGED_PARAMS', 'CHECKPOINT', 'ParamError',
-           'TrainConfig', 'find_params', 'read_params', 'load_params', 'check_notebook_globals', 'check_run']
+__all__ = ['DEVICES', 'PRECISIONS', 'LR_BATCH', 'TRACKING_PARAMS', 'WANDB_MODES', 'RUN_PARAMS', 'PACKAGED_PARAMS', 'CHECKPOINT',
+           'ParamError', 'TrainConfig', 'peak_lr', 'find_params', 'read_params', 'load_params',
+           'check_notebook_globals', 'check_run']
 
-# %% ../nbs/04_config.ipynb #0d5310f4
+# %% ../nbs/04_config.ipynb #172e3bc0
 class ParamError(FingersError):
     "A training parameter is unknown or has an impossible value."
 
@@ -36,7 +37,7 @@ class TrainConfig:
     data: str  # 'synthetic', 'synthetic:N_TRAIN:N_TEST', or a path to the Kaggle download
     epochs: int
     batch_size: int  # the global batch: split across data-parallel processes
-    lr: float  # peak learning rate of the one-cycle schedule
+    lr: float  # peak learning rate of the one-cycle schedule at a batch of 128 (`peak_lr` scales it to the batch)
     weight_decay: float
     width: int  # FingerNet width (channels of the first conv)
     depth: int  # FingerNet convolutions per stage after the first
@@ -78,6 +79,13 @@ class TrainConfig:
         ]
         for ok, msg in checks:
             if not ok: raise ParamError(f"{msg}, got {getattr(self, msg.split()[0])!r}")
+
+# %% ../nbs/04_config.ipynb #ddd22160
+LR_BATCH = 128  # the batch size that `lr` is given for
+
+def peak_lr(cfg: TrainConfig) -> float:
+    "The peak learning rate of a run: `lr` scaled by the square root of batch_size / 128 (large batches on a GPU)."
+    return cfg.lr * math.sqrt(cfg.batch_size / LR_BATCH)
 
 # %% ../nbs/04_config.ipynb #383ea0e6
 TRACKING_PARAMS = ("wandb_mode", "wandb_project")
