@@ -2,7 +2,7 @@
 at larger batches (`fingers.config.peak_lr` scales the learning rate by the square root of the batch), on a data set
 of the real one's size.
 
-    python bench/gpu.py [--batches 128 1024 4096] [--epochs 15] [--profile]
+    python bench/gpu.py [--batches 128 1024 2048 2048c] [--epochs 15] [--profile]     # 'c': with torch.compile
 
 The real archive cannot travel to a lent GPU machine (189 MB), so the images are the embedded synthetic hands: 300
 drawn per class, repeated to the real training split's 18,000 (the cost per image is what is measured; accuracy on
@@ -81,7 +81,7 @@ def run(cfg, data, out: Path) -> dict:
     h = res.history
     steady = [r["images_per_s"] for r in h[1:]] or [h[0]["images_per_s"]]
     from fingers.config import peak_lr
-    return {"batch": cfg.batch_size, "lr": peak_lr(cfg), "epochs": cfg.epochs,
+    return {"batch": cfg.batch_size, "compiled": cfg.torch_compile, "lr": peak_lr(cfg), "epochs": cfg.epochs,
             "train_seconds": sum(r["seconds"] for r in h),
             "wall_seconds_incl_setup": wall, "images_per_s": float(np.median(steady)),
             "first_epoch_s": h[0]["seconds"], "val_acc": h[-1]["val_acc"]}
@@ -89,7 +89,7 @@ def run(cfg, data, out: Path) -> dict:
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--batches", type=int, nargs="+", default=[128, 1024, 4096])
+    ap.add_argument("--batches", nargs="+", default=["128", "1024", "2048"], help="a 'c' suffix adds torch.compile")
     ap.add_argument("--epochs", type=int, default=None, help="default: params.yaml's")
     ap.add_argument("--profile", action="store_true")
     ap.add_argument("--out", type=Path, default=Path("/tmp/bench-gpu"))
@@ -119,21 +119,23 @@ def main(argv=None) -> None:
     print(f"# measured bf16 matmul peak {peak / 1e12:.0f} TFLOP/s; model {macs / 1e6:.1f} M multiply-adds a forward "
           f"pass (half resolution), so 3 x 2 x that a training image")
     rows = []
-    for batch in a.batches:
-        cfg = dataclasses.replace(base, batch_size=batch,
+    for spec in a.batches:
+        batch, compiled = int(spec.rstrip("c")), spec.endswith("c")
+        cfg = dataclasses.replace(base, batch_size=batch, torch_compile=compiled,
                                   epochs=a.epochs or base.epochs, data="synthetic")
-        try: r = run(cfg, data, a.out / f"b{batch}")
+        try: r = run(cfg, data, a.out / f"b{spec}")
         except Exception as e:  # noqa: BLE001 - one failed configuration must not hide the others
             print(f"batch {batch}: failed: {type(e).__name__}: {e}"); continue
         r["model_tflops"] = 6 * macs * r["images_per_s"] / 1e12
         r["share_of_bf16_peak"] = r["model_tflops"] * 1e12 / peak
         rows.append(r)
         print(json.dumps(r), flush=True)
-    print("\n| batch | lr | training images/s | whole recipe, training s | first epoch s | model TFLOP/s | "
-          "of bf16 peak | final val acc |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("\n| batch | torch.compile | lr | training images/s | whole recipe, training s | first epoch s | "
+          "model TFLOP/s | of bf16 peak | final val acc |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['batch']} | {r['lr']:.4f} | {r['images_per_s']:.0f} | {r['train_seconds']:.1f} | "
+        print(f"| {r['batch']} | {'yes' if r['compiled'] else 'no'} | {r['lr']:.4f} | {r['images_per_s']:.0f} | "
+              f"{r['train_seconds']:.1f} | "
               f"{r['first_epoch_s']:.1f} | {r['model_tflops']:.1f} | {r['share_of_bf16_peak']:.2%} | "
               f"{r['val_acc']:.4f} |")
     if len(rows) > 1:
@@ -142,7 +144,7 @@ def main(argv=None) -> None:
     if a.profile and cuda:
         from fingers.scenes import Recipe, TrainingImages, training_batch
         from fingers.train import step_generator
-        batch = a.batches[-1]
+        batch = max(int(b.rstrip("c")) for b in a.batches)
         train = TrainingImages.from_images(data["train"].images[:20000], data["train"].labels[:20000], "cuda")
         model = FingerNet(**{k: getattr(base, k) for k in ("width", "depth", "margin")}).cuda()
         model = model.to(memory_format=torch.channels_last)

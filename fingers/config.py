@@ -24,7 +24,7 @@ __all__ = ['DEVICES', 'PRECISIONS', 'LR_BATCH', 'TRACKING_PARAMS', 'WANDB_MODES'
            'ParamError', 'TrainConfig', 'peak_lr', 'find_params', 'read_params', 'load_params',
            'check_notebook_globals', 'check_run']
 
-# %% ../nbs/04_config.ipynb #172e3bc0
+# %% ../nbs/04_config.ipynb #83136fe8
 class ParamError(FingersError):
     "A training parameter is unknown or has an impossible value."
 
@@ -54,6 +54,7 @@ class TrainConfig:
     seed: int
     device: str  # 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'
     precision: str  # 'bf16' (mixed precision where the device has it) or 'fp32'
+    torch_compile: bool  # compile the model with torch.compile (pays on a GPU for long runs; not on the CPU)
 
     def __post_init__(self):
         for f in fields(self):

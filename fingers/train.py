@@ -193,7 +193,7 @@ def start_from(model: FingerNet, path: str | os.PathLike) -> None:
         raise ParamError(f"init: {path} is a FingerNet {init.hparams}, this run trains {model.hparams}")
     model.load_state_dict(init.state_dict())
 
-# %% ../nbs/13_train.ipynb #25090457
+# %% ../nbs/13_train.ipynb #6314a6a0
 @dataclass
 class Run:
     "A training run in progress: what the loop reads and updates."
@@ -251,6 +251,7 @@ def start_run(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, da
         run.net = torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None
         )
+    if cfg.torch_compile: run.net = torch.compile(run.net)
     return run
 
 def restore(run: Run, ckpt: dict[str, Any]) -> None:
