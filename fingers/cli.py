@@ -30,9 +30,9 @@ from fingers.core import (
 )
 
 # %% auto #0
-__all__ = ['ParamPairs', 'COMMANDS', 'RunFailed', 'command', 'command_parser', 'param_values', 'main', 'data', 'fit',
-           'train_notebook', 'train', 'evaluate', 'evaluate_photos', 'read_photos', 'predict', 'robustness',
-           'drift_reference', 'drift', 'serve']
+__all__ = ['ParamPairs', 'COMMANDS', 'BAR_FORMAT', 'RunFailed', 'command', 'command_parser', 'param_values', 'main', 'data',
+           'fit', 'train_notebook', 'TerminalProgress', 'train', 'evaluate', 'evaluate_photos', 'read_photos',
+           'predict', 'robustness', 'drift_reference', 'drift', 'serve']
 
 # %% ../nbs/90_cli.ipynb #7b48e3cb
 class RunFailed(Exception):
@@ -173,32 +173,58 @@ def fit(*, out: Path,  # run folder: checkpoint.pt every epoch, then model.pt an
         print(f"model: {res.out / 'model.pt'}; final val_acc {res.history[-1]['val_acc']:.4f}")
     return res
 
-# %% ../nbs/90_cli.ipynb #f3f8c0a3
+# %% ../nbs/90_cli.ipynb #fb1c0d56
 def train_notebook() -> Path:
     "The papermill training notebook: `nbs/train.ipynb`, installed with the package as fingers/assets/train.ipynb."
     import fingers
     return Path(fingers.__file__).parent / "assets" / "train.ipynb"
 
-def _show_progress(path: Path, stop: threading.Event) -> None:
-    "Draw the training notebook's progress file as bars on the terminal until `stop` is set: one bar per epoch."
-    from tqdm.auto import tqdm
-    progress, bar, key, last = ProgressFile(path), None, None, None
-    while not stop.wait(0.5):
-        p = progress.read()
-        if not p or p == last: continue
-        last, k = p, (p.get("stage"), p.get("epoch"))
-        if k != key:
-            if bar is not None: bar.close()
-            bar, key = None, k
-            if p.get("stage") == "train":
-                bar = tqdm(total=p["steps"], desc=f"epoch {p['epoch']}/{p['epochs']}", unit="step", file=sys.stderr)
-            elif p.get("stage") not in (None, "done"): print(f"  {p['stage']}...", file=sys.stderr)
-        if bar is not None:
-            bar.set_postfix(loss=f"{p['loss']:.3f}", acc=f"{p['accuracy']:.3f}", img_s=f"{p['images_per_s']:.0f}",
-                            refresh=False)
-            bar.update(p["step"] - bar.n)
-    if bar is not None: bar.close()
+# %% ../nbs/90_cli.ipynb #b2fd9d28
+BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} steps [{elapsed}<{remaining}{postfix}]"
 
+# %% ../nbs/90_cli.ipynb #59a5ceb6
+class TerminalProgress:
+    "Draws the training notebook's progress states on stderr: a bar per epoch, all of them even if states were missed."
+    def __init__(self): self.bar, self.epoch, self.stage, self.drawn = None, None, None, set()
+
+    def show(self, p: dict) -> None:
+        "Draw state `p`: finished epochs not drawn yet, then the epoch in progress or the stage."
+        for row in p.get("epochs_done", []):
+            if row["epoch"] not in self.drawn:
+                self._update(row, val_acc=f"{row['val_acc']:.4f}"); self.drawn.add(row["epoch"]); self.close()
+        stage = p.get("stage")
+        if stage == "train" and p["epoch"] not in self.drawn: self._update(p)
+        elif stage not in ("train", self.stage):
+            self.close()
+            if stage not in (None, "done"): print(f"  {stage}...", file=sys.stderr)
+        self.stage = stage
+
+    def _update(self, p: dict, **extra) -> None:
+        from tqdm import tqdm  # a terminal's bar, even when called from Jupyter
+        if self.bar is None or self.epoch != p["epoch"]:
+            self.close(); self.epoch = p["epoch"]
+            self.bar = tqdm(total=p["steps"], desc=f"epoch {p['epoch']}/{p['epochs']}", file=sys.stderr,
+                            bar_format=BAR_FORMAT)
+        self.bar.set_postfix(loss=f"{p['loss']:.3f}", acc=f"{p['accuracy']:.3f}", img_s=f"{p['images_per_s']:.0f}",
+                             **extra, refresh=False)
+        self.bar.update(p["step"] - self.bar.n)
+
+    def close(self) -> None:
+        "Finish the open bar, if any."
+        if self.bar is not None: self.bar.close(); self.bar = None
+
+# %% ../nbs/90_cli.ipynb #1a0afd6e
+def _show_progress(path: Path, stop: threading.Event) -> None:
+    "Draw the training notebook's progress file on the terminal until `stop` is set, and its last state after."
+    progress, bars, last = ProgressFile(path), TerminalProgress(), None
+    while True:
+        stopping = stop.wait(0.5)
+        p = progress.read()
+        if p and p != last: bars.show(p); last = p
+        if stopping: break
+    bars.close()
+
+# %% ../nbs/90_cli.ipynb #f9c963e2
 @command
 def train(out: Path,  # run folder, e.g. runs/first: the executed notebook, model files, metrics and plots land there
           *, params: str = "params.yaml",  # the defaults file, searched for from the working directory upwards

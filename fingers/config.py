@@ -20,16 +20,17 @@ from .core import FingersError, check_writable
 from .data import Processed, load_data, split_train_val
 
 # %% auto #0
-__all__ = ['DEVICES', 'PRECISIONS', 'LR_BATCH', 'TRACKING_PARAMS', 'WANDB_MODES', 'RUN_PARAMS', 'PACKAGED_PARAMS', 'CHECKPOINT',
-           'ParamError', 'TrainConfig', 'peak_lr', 'find_params', 'read_params', 'load_params',
-           'check_notebook_globals', 'check_run']
+__all__ = ['DEVICES', 'PRECISIONS', 'SERVE_VARIANTS', 'LR_BATCH', 'TRACKING_PARAMS', 'WANDB_MODES', 'RUN_PARAMS',
+           'PACKAGED_PARAMS', 'CHECKPOINT', 'ParamError', 'TrainConfig', 'peak_lr', 'find_params', 'read_params',
+           'load_params', 'check_notebook_globals', 'check_run']
 
-# %% ../nbs/04_config.ipynb #83136fe8
+# %% ../nbs/04_config.ipynb #e08e1d5b
 class ParamError(FingersError):
     "A training parameter is unknown or has an impossible value."
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("bf16", "fp32")
+SERVE_VARIANTS = ("fp32", "graph", "int8")  # forms of the exported model (fingers.optimize)
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -55,6 +56,7 @@ class TrainConfig:
     device: str  # 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'
     precision: str  # 'bf16' (mixed precision where the device has it) or 'fp32'
     torch_compile: bool  # compile the model with torch.compile (pays on a GPU for long runs; not on the CPU)
+    serve: str  # the form of the exported model that serving gets: fp32, graph or int8 (fingers.optimize)
 
     def __post_init__(self):
         for f in fields(self):
@@ -77,6 +79,7 @@ class TrainConfig:
             (0 < self.val_fraction < 1, "val_fraction must be between 0 and 1"),
             (self.device.split(":")[0] in DEVICES, f"device must be one of {', '.join(DEVICES)} (or cuda:N)"),
             (self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}"),
+            (self.serve in SERVE_VARIANTS, f"serve must be one of {', '.join(SERVE_VARIANTS)}"),
         ]
         for ok, msg in checks:
             if not ok: raise ParamError(f"{msg}, got {getattr(self, msg.split()[0])!r}")

@@ -172,19 +172,24 @@ def require(extra: str, *modules: str) -> None:
         raise FingersError(f"this needs {', '.join(missing)}, which this install lacks: pip install 'fingers[{extra}]' "
                            f"(from a checkout: pip install -e '.[{extra}]')")
 
-# %% ../nbs/00_core.ipynb #06f82af3
+# %% ../nbs/00_core.ipynb #c4c9a86f
 PROGRESS_FILE = ".progress.json"  # where in a run folder a training run says how far it is
 
 class ProgressFile:
     "A JSON file of one process's progress (stage, counts, figures), rewritten atomically at most every `interval` s."
     def __init__(self, path: str | os.PathLike, interval: float = 0.5):
         self.path, self.interval, self._last = Path(path), interval, float("-inf")
+        self.kept, self._state = {}, {}
 
     def write(self, force: bool = False, **state) -> None:
         "Record `state` (JSON values), unless the last write was under `interval` seconds ago and not `force`."
-        now = time.monotonic()
+        self._state, now = state, time.monotonic()
         if not force and now - self._last < self.interval: return
-        write_json(self.path, state, indent=None); self._last = now
+        write_json(self.path, {**self.kept, **state}, indent=None); self._last = now
+
+    def keep(self, **state) -> None:
+        "Carry `state` in every later write (a record a reader must not miss), and write it now."
+        self.kept.update(state); self.write(force=True, **self._state)
 
     def read(self) -> dict | None:
         "The last state written, or None if there is none (yet)."

@@ -18,7 +18,8 @@ from .openset import choose_threshold
 from .predict import read_card, write_model_card
 
 # %% auto #0
-__all__ = ['optimize_graph', 'quantize_int8', 'model_session', 'time_model', 'write_variant_card']
+__all__ = ['MIN_CLEAN_ACCURACY', 'MAX_SCORE_LOSS', 'optimize_graph', 'quantize_int8', 'model_session', 'time_model',
+           'write_variant_card', 'make_variant', 'within_bounds']
 
 # %% ../nbs/32_optimize.ipynb #1c91b7ec
 def optimize_graph(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
@@ -88,7 +89,7 @@ def time_model(path: str | os.PathLike, batch: int = 1, repeats: int = 200, thre
     return {"p50_ms": float(np.median(times) * 1e3), "p99_ms": float(np.percentile(times, 99) * 1e3),
             "images_per_s": float(batch * repeats / times.sum())}
 
-# %% ../nbs/32_optimize.ipynb #44215d08
+# %% ../nbs/32_optimize.ipynb #05fcf108
 def write_variant_card(onnx_path: str | os.PathLike, original: str | os.PathLike, threshold_images: np.ndarray,
                        variant: str, **info) -> Path:
     "Card for a variant at `onnx_path` of the model at `original`: threshold from `threshold_images` (the same rule)."
@@ -97,6 +98,34 @@ def write_variant_card(onnx_path: str | os.PathLike, original: str | os.PathLike
     images = np.asarray(threshold_images)
     probs = np.concatenate([softmax(session.run(None, {"image": images[i:i + 256, None].astype(np.float32) / 255})[0])
                             for i in range(0, len(images), 256)])
-    keep = {k: v for k, v in card.items() if k not in ("format", "classes", "threshold", "version", "onnx", "input")}
+    own = ("format", "classes", "threshold", "version", "onnx", "input", "variant", "original_version")
+    keep = {k: v for k, v in card.items() if k not in own}
     return write_model_card(onnx_path, choose_threshold(probs, card.get("false_reject_target", 0.01)),
                             **keep, variant=variant, original_version=card["version"], **info)
+
+# %% ../nbs/32_optimize.ipynb #d86f9e63
+MIN_CLEAN_ACCURACY = 0.999  # a served form keeps at least this test accuracy (fp32's, if lower) ...
+MAX_SCORE_LOSS = 0.005  # ... and loses at most this much robustness score and scene accuracy against fp32
+
+def make_variant(kind: str, fp32: str | os.PathLike, dst: str | os.PathLike,
+                 calibration: np.ndarray | None = None) -> Path:
+    "The `kind` form (fp32, graph or int8) of the fp32 ONNX model at `fp32`, written to `dst`."
+    if kind == "fp32":
+        Path(dst).parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(dst) as tmp: Path(tmp).write_bytes(Path(fp32).read_bytes())
+        return Path(dst)
+    if kind == "graph": return optimize_graph(fp32, dst)
+    if kind == "int8":
+        if calibration is None: raise ValueError("int8 needs calibration images")
+        return quantize_int8(fp32, dst, calibration)
+    raise ValueError(f"unknown variant {kind!r}: fp32, graph or int8")
+
+def within_bounds(candidate: dict[str, float], reference: dict[str, float]) -> list[str]:
+    "Why `candidate` (accuracy, robustness, scene_accuracy) may not replace `reference`; empty if it may."
+    why, floor = [], min(MIN_CLEAN_ACCURACY, reference["accuracy"])     # a weaker fp32 model: no loss at all
+    if candidate["accuracy"] < floor:
+        why.append(f"clean accuracy {candidate['accuracy']:.4f} < {floor:.4f}")
+    for key in ("robustness", "scene_accuracy"):
+        if candidate[key] < reference[key] - MAX_SCORE_LOSS:
+            why.append(f"{key} {candidate[key]:.4f} is more than {MAX_SCORE_LOSS} below fp32's {reference[key]:.4f}")
+    return why

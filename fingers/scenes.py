@@ -19,7 +19,8 @@ from .core import finger_counts, is_right
 
 # %% auto #0
 __all__ = ['SCENE_RANGES', 'ON_SCENES', 'hand_geometry', 'hand_tone', 'smooth_upsample', 'draw_scene', 'compose', 'draw_thumb',
-           'graft_thumb', 'TrainingImages', 'pick_rows', 'Recipe', 'training_batch', 'scene_validation']
+           'graft_thumb', 'TrainingImages', 'pick_rows', 'Recipe', 'training_batch', 'scene_validation',
+           'calibration_set']
 
 # %% ../nbs/12_scenes.ipynb #16bcc6cd
 def hand_geometry(m: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -359,3 +360,13 @@ def scene_validation(images, labels, rounds: int = 2, seed: int = 10_000, chunk:
             x, y = apply_augment(x, y, camera)
             out_x.append((x * 255).round().to(torch.uint8)[:, 0]); out_y.append(y)
     return torch.cat(out_x).numpy(), torch.cat(out_y).numpy()
+
+# %% ../nbs/12_scenes.ipynb #1bcffac9
+def calibration_set(images, labels, per_class: int = 24, seed: int = 1) -> np.ndarray:
+    "A balanced sample of training `images` (N x H x W uint8), plain and put into new scenes once: 2 x 12 x per_class."
+    labels = np.asarray(labels)
+    rng = np.random.default_rng(seed)
+    pick = np.sort(np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:per_class]
+                                   for c in np.unique(labels)]))
+    scenes, _ = scene_validation(np.asarray(images)[pick], labels[pick], rounds=1, seed=20_000 + seed)
+    return np.concatenate([np.asarray(images)[pick], scenes])

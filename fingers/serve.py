@@ -268,7 +268,7 @@ def prepare_all(files: list[tuple[str, bytes]], max_pixels: int) -> np.ndarray:
         except ImageError as e: raise ServiceError(415, "not_an_image", str(e)) from None
     return np.stack(images)
 
-# %% ../nbs/40_serve.ipynb #07e77f1a
+# %% ../nbs/40_serve.ipynb #3d17ffd1
 def create_app(settings: Settings) -> FastAPI:
     "The service for `settings`; the model is loaded when the app starts."
     service = Service(settings)
@@ -334,7 +334,8 @@ def create_app(settings: Settings) -> FastAPI:
         metrics_file = p.path.with_name("metrics.json")
         metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else None
         caps = {k: getattr(settings, k) for k in ("max_bytes", "max_pixels", "max_files", "max_batch", "batch_wait_ms")}
-        return {"version": p.version, "threshold": p.threshold, "card": p.card, "metrics": metrics, "service": caps,
+        return {"version": p.version, "variant": p.card.get("variant", "fp32"), "threshold": p.threshold,
+                "card": p.card, "metrics": metrics, "service": caps,
                 "drift_reference": service.reference is not None}
 
     @app.post("/predict", summary="Classify one or several images",
