@@ -75,13 +75,19 @@ def bf16_peak(n: int = 8192, reps: int = 20) -> float:
 
 def run(cfg, data, out: Path) -> dict:
     from fingers.train import fit
+
+    try:
+        from fingers.config import peak_lr
+    except ImportError:                                      # code from before peak_lr (--baseline): scale lr here
+        cfg = dataclasses.replace(cfg, lr=cfg.lr * (cfg.batch_size / 128) ** 0.5)
+        def peak_lr(c): return c.lr
     t = time.perf_counter()
     res = fit(cfg, out, data=data, progress=False)
     wall = time.perf_counter() - t
     h = res.history
     steady = [r["images_per_s"] for r in h[1:]] or [h[0]["images_per_s"]]
-    from fingers.config import peak_lr
-    return {"batch": cfg.batch_size, "compiled": cfg.torch_compile, "lr": peak_lr(cfg), "epochs": cfg.epochs,
+    return {"batch": cfg.batch_size, "compiled": getattr(cfg, "torch_compile", False), "lr": peak_lr(cfg),
+            "epochs": cfg.epochs,
             "train_seconds": sum(r["seconds"] for r in h),
             "wall_seconds_incl_setup": wall, "images_per_s": float(np.median(steady)),
             "first_epoch_s": h[0]["seconds"], "val_acc": h[-1]["val_acc"]}
@@ -96,6 +102,7 @@ def main(argv=None) -> None:
     ap.add_argument("--json", type=Path)
     ap.add_argument("--device", default="cuda", help="cpu: a dry run of the script itself")
     ap.add_argument("--per-class", type=int, default=300)
+    ap.add_argument("--params", default="params.yaml", help="the recipe (another commit's, with its code)")
     a = ap.parse_args(argv)
     from fingers.config import load_params
     from fingers.data import split_train_val
@@ -104,12 +111,14 @@ def main(argv=None) -> None:
     cuda = a.device == "cuda"
     assert torch.cuda.is_available() or not cuda, "no CUDA device"
     print(f"# python bench/gpu.py {' '.join(sys.argv[1:])}")
+    import fingers
+    print(f"# code: {Path(fingers.__file__).parent}")
     if cuda:
         p = torch.cuda.get_device_properties(0)
         print(f"# {machine('torch', 'numpy')}; {p.name}, {p.total_memory / 2**30:.0f} GiB, CUDA {torch.version.cuda}")
     t = time.perf_counter()
     data = synthetic_like_real(a.per_class)
-    base, _ = load_params("params.yaml", device=a.device)
+    base, _ = load_params(a.params, device=a.device)
     n_train = len(split_train_val(data["train"].labels, base.val_fraction, base.seed)[0])
     cache_posed_hands(drawn_hands_for(n_train), base.seed)
     print(f"# data: {len(data['train'])} training images (synthetic, 300 a class repeated), made in "
@@ -121,8 +130,9 @@ def main(argv=None) -> None:
     rows = []
     for spec in a.batches:
         batch, compiled = int(spec.rstrip("c")), spec.endswith("c")
-        cfg = dataclasses.replace(base, batch_size=batch, torch_compile=compiled,
-                                  epochs=a.epochs or base.epochs, data="synthetic")
+        extra = {"torch_compile": compiled} if hasattr(base, "torch_compile") else {}
+        if compiled and not extra: continue                  # the baseline had no torch_compile
+        cfg = dataclasses.replace(base, batch_size=batch, epochs=a.epochs or base.epochs, data="synthetic", **extra)
         try: r = run(cfg, data, a.out / f"b{spec}")
         except Exception as e:  # noqa: BLE001 - one failed configuration must not hide the others
             print(f"batch {batch}: failed: {type(e).__name__}: {e}"); continue

@@ -193,7 +193,7 @@ def start_from(model: FingerNet, path: str | os.PathLike) -> None:
         raise ParamError(f"init: {path} is a FingerNet {init.hparams}, this run trains {model.hparams}")
     model.load_state_dict(init.state_dict())
 
-# %% ../nbs/13_train.ipynb #6314a6a0
+# %% ../nbs/13_train.ipynb #cbc6a084
 @dataclass
 class Run:
     "A training run in progress: what the loop reads and updates."
@@ -224,7 +224,6 @@ def start_run(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, da
               progress: bool = True) -> Run:
     "Check the run, then build model, optimizer and schedule on the device; resuming, restore the last checkpoint."
     device, rank, world = init_distributed(cfg.device)
-    if device.type == "cuda": torch.backends.cudnn.benchmark = True      # fixed shapes: let cuDNN pick the fastest
     data = check_run(cfg, out, resume, data, world, progress=progress and rank == 0)
     ckpt = check_resume(cfg, out, data) if resume else None
     writable_dir(out)
