@@ -224,7 +224,7 @@ def _show_progress(path: Path, stop: threading.Event) -> None:
         if stopping: break
     bars.close()
 
-# %% ../nbs/90_cli.ipynb #f9c963e2
+# %% ../nbs/90_cli.ipynb #0f916feb
 @command
 def train(out: Path,  # run folder, e.g. runs/first: the executed notebook, model files, metrics and plots land there
           *, params: str = "params.yaml",  # the defaults file, searched for from the working directory upwards
@@ -245,6 +245,7 @@ def train(out: Path,  # run folder, e.g. runs/first: the executed notebook, mode
         check_photo_folder(photos)
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)                          # every check passed: the run may begin
+    (out / PROGRESS_FILE).unlink(missing_ok=True)                   # an earlier run's progress is not this one's
     parameters = {**overrides, "out": str(out), "resume": resume, "params": str(params_path),
                   **({"photos": str(Path(photos).resolve())} if photos else {})}
     stop = threading.Event()
