@@ -14,7 +14,7 @@ p = torch.cuda.get_device_properties(0)
 print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, {p.name}, {p.total_memory / 2**30:.0f} GiB, bf16: {torch.cuda.is_bf16_supported()}")
 PY
 echo "== notebooks with GPU cells (nbdev-test --flags gpu)"
-for nb in $(grep -l '"#| gpu' nbs/*.ipynb); do nbdev-test --flags gpu --do-print "$nb"; done
+grep -l '"#| gpu' nbs/*.ipynb | while read -r nb; do nbdev-test --flags gpu --do-print "$nb"; done
 echo "== the training notebook on the GPU -> $out"
 "$PY" -m fingers.cli train "$out" -p device cuda "$@"
 "$PY" - "$out" <<'PY'

@@ -41,7 +41,8 @@ docs_processable() {
 }
 # No stage may have changed dependencies or parameters against dvc.lock (missing outputs are fine: the cache is not in git).
 dvc_lock_current() {
-  dvc status --json | python -c 'import json,sys; s=json.load(sys.stdin); bad={k: v for k, v in s.items() if any(isinstance(e, dict) and ("changed deps" in e or "changed params" in e) for e in v)}; print(json.dumps(bad, indent=1), file=sys.stderr) if bad else None; sys.exit(bool(bad))'
+  # a dependency that is merely missing ("deleted": a fresh clone has no outputs) is not a change
+  dvc status --json | python -c 'import json,sys; s=json.load(sys.stdin); real=lambda e: isinstance(e, dict) and ("changed params" in e or any(v != "deleted" for v in e.get("changed deps", {}).values())); bad={k: v for k, v in s.items() if any(real(e) for e in v)}; print(json.dumps(bad, indent=1), file=sys.stderr) if bad else None; sys.exit(bool(bad))'
 }
 no_outputs() { python -c 'import json,sys; bad=[f for f in sys.argv[1:] if any(c.get("outputs") for c in json.load(open(f))["cells"])]; print(*bad, sep="\n", file=sys.stderr); sys.exit(bool(bad))' nbs/*.ipynb; }
 

@@ -22,7 +22,8 @@ REPO = Path(__file__).resolve().parent.parent
 CLOUD = REPO / "cloud"
 EXPECTED = Path(__file__).parent / "cloud"
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
-SCRIPTS = sorted(CLOUD.glob("*.sh")) + sorted((REPO / "scripts").glob("*.sh")) + [REPO / ".ci" / "run"]
+SCRIPTS = (sorted(CLOUD.glob("*.sh")) + sorted((REPO / "scripts").glob("*.sh")) + sorted((REPO / "bench").rglob("*.sh"))
+           + [REPO / ".ci" / "run"])
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 STANDINS = ["curl", "gcloud", "gsutil", "git", "uv", "dvc", "papermill", "nvidia-smi"]
 
