@@ -66,8 +66,8 @@ def main(argv=None) -> None:
     from photos import photos_folder
 
     from fingers.config import TrainConfig, load_params
-    from fingers.core import finger_counts
     from fingers.data import balanced_indices, load_data, split_train_val
+    from fingers.evaluate import evaluate_predictions
     from fingers.model import FlipTTA, export_onnx, load_model, prune_channels, save_model
     from fingers.optimize import optimize_graph, quantize_int8, within_bounds, write_variant_card
     from fingers.predict import Predictor, read_card
@@ -140,11 +140,12 @@ def main(argv=None) -> None:
         photos = photos_folder(a.photos, Path(tmp)) if a.photos.exists() else None
         scores = {}
         for name, folder in variants.items():
-            rep = evaluate_run(Predictor(folder), data, photos=photos, progress=False)
+            predictor = Predictor(folder)
+            rep = evaluate_run(predictor, data, photos=photos, progress=False)
             s = rep["summary"]
-            scene = Predictor(folder).probabilities(threshold_images).argmax(1)
+            scene = evaluate_predictions(predictor.probabilities(threshold_images), threshold_labels)
             scores[name] = {"accuracy": s["accuracy"], "robustness": s["robustness_score"],
-                            "scene_accuracy": float((finger_counts(scene) == finger_counts(threshold_labels)).mean()),
+                            "scene_accuracy": scene["finger_count_accuracy"],
                             "photos": s.get("photos_count_accuracy"), "uncertain": s.get("photos_uncertain_share"),
                             "size_kb": (folder / "model.onnx").stat().st_size / 1e3}
     base = scores["fp32"]
