@@ -19,7 +19,7 @@ from .core import SIZE, FingersError, border_pixels
 
 # %% auto #0
 __all__ = ['MAX_BYTES', 'MAX_PIXELS', 'MAX_ASPECT', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'ImageError', 'ImageTooLarge', 'check_size',
-           'load_image', 'to_gray', 'pad_to_square', 'prepare', 'image_files']
+           'draft_reduction', 'load_image', 'to_gray', 'pad_to_square', 'prepare', 'image_files']
 
 # %% ../nbs/02_preprocess.ipynb #a4f4be3d
 class ImageError(FingersError):
@@ -33,7 +33,7 @@ MAX_PIXELS = 40_000_000  # larger images are refused before they are decoded (de
 MAX_ASPECT = 10  # a longer side more than this many times the shorter is not a photo of a hand
 MIN_SIDE = 16  # smaller images carry no usable hand
 
-# %% ../nbs/02_preprocess.ipynb #9046e093
+# %% ../nbs/02_preprocess.ipynb #ce21d980
 def check_size(w: int, h: int, name: str = "image", max_pixels: int = MAX_PIXELS) -> None:
     "Refuse a picture of `w` x `h` pixels that is too large, too small or too narrow to be a photo of a hand."
     if w * h > max_pixels: raise ImageTooLarge(f"{name}: {w}x{h} pixels is more than the {max_pixels:,} accepted")
@@ -49,8 +49,12 @@ def _read_bytes(source: str | os.PathLike, name: str) -> bytes:
         raise ImageTooLarge(f"{name}: {path.stat().st_size:,} bytes is more than the {MAX_BYTES:,} accepted")
     return path.read_bytes()
 
+def draft_reduction(size: tuple[int, int], side: int) -> int:
+    "The largest JPEG decoding reduction (8, 4, 2 or 1) that keeps the longer side of `size` at least `side`."
+    return next((k for k in (8, 4, 2) if max(size) // k >= side), 1)
+
 def load_image(source: bytes | str | os.PathLike | Image.Image | np.ndarray, name: str = "image",
-               max_pixels: int = MAX_PIXELS) -> Image.Image:
+               max_pixels: int = MAX_PIXELS, shrink_to: int = 0) -> Image.Image:
     "Open `source` (bytes, path, PIL image or array) as a PIL image with its EXIF orientation applied."
     try:
         if isinstance(source, np.ndarray):
@@ -71,8 +75,13 @@ def load_image(source: bytes | str | os.PathLike | Image.Image | np.ndarray, nam
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)   # our own, lower cap comes next
                 img = Image.open(BytesIO(source))
         check_size(*img.size, name, max_pixels)
+        if isinstance(source, Image.Image):          # the caller's own image: left as it is
+            img.load(); return ImageOps.exif_transpose(img)
+        if shrink_to and img.format == "JPEG" and (k := draft_reduction(img.size, shrink_to)) > 1:
+            img.draft("L", (img.size[0] // k, img.size[1] // k))    # decode only the luminance, at 1/k of the size
         img.load()
-        return ImageOps.exif_transpose(img)
+        ImageOps.exif_transpose(img, in_place=True)
+        return img
     except ImageError: raise
     except Image.DecompressionBombError:    # Pillow's own, higher cap: met before ours can look at the size
         raise ImageTooLarge(f"{name}: its size is more than the {max_pixels:,} pixels accepted") from None
@@ -99,7 +108,7 @@ def to_gray(img: Image.Image, name: str = "image") -> np.ndarray:
     except (ValueError, OSError) as e:
         raise ImageError(f"{name}: cannot convert a {img.mode} image to grey ({e})") from None
 
-# %% ../nbs/02_preprocess.ipynb #f2216236
+# %% ../nbs/02_preprocess.ipynb #2ded4e65
 def pad_to_square(gray: np.ndarray) -> np.ndarray:
     "Pad the shorter side of `gray` equally on both sides with the median of its border pixels."
     h, w = gray.shape
@@ -112,7 +121,7 @@ def pad_to_square(gray: np.ndarray) -> np.ndarray:
 
 def prepare(source, name: str = "image", max_pixels: int = MAX_PIXELS) -> np.ndarray:
     "Any image (bytes, path, PIL image or array) as the model's input: 128x128 uint8 grayscale."
-    gray = to_gray(load_image(source, name, max_pixels), name)
+    gray = to_gray(load_image(source, name, max_pixels, shrink_to=SIZE), name)
     h, w = gray.shape
     if max(h, w) > SIZE:                                    # shrink, keeping the shape, then pad
         scale = SIZE / max(h, w)
