@@ -1,8 +1,10 @@
-"""Serving speed: `fingers serve` (ONNX Runtime, micro-batched) against the naive baseline (FastAPI + eager PyTorch, one
-image per call; bench/serve_baseline.py), side by side in one run, under wrk (Debian's HTTP load generator) on
-loopback: requests/s and latency at 1, 8 and 32 concurrent connections, errors, and the server's peak memory.
+"""Serving speed: `fingers serve` (ONNX Runtime, micro-batched; in one process, and in two with `--workers 2`)
+against the naive baseline (FastAPI + eager PyTorch, one image per call; bench/serve_baseline.py), side by side in
+one run, under wrk (Debian's HTTP load generator) on loopback: requests/s and latency at 1, 8 and 32 concurrent
+connections, errors, and the servers' peak memory (all their processes).
 
-    python bench/serve.py [--seconds 10] [--model RUN_DIR]      # default: an untrained model of the default width
+    python bench/serve.py [--seconds 10] [--model RUN_DIR] [--against GIT_REF]
+    # default model: an untrained one of the default width; --against: also the service as it was at that commit
 
 Targets (the serving issue): >= 5x the baseline's throughput at concurrency 32, p99 <= 20 ms at concurrency 8, no
 errors, serving process memory under 400 MB.
@@ -82,17 +84,37 @@ def wrk(url: str, connections: int, seconds: int, script: Path) -> dict:
     }
 
 
+def old_server(ref: str, folder: Path) -> list[str]:
+    "The command that serves `fingers.serve:app` from the package at git commit `ref` (checked out into `folder`)."
+    repo = Path(__file__).parent.parent
+    subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", str(folder), ref], check=True)
+    code = (
+        "import sys; sys.meta_path = [f for f in sys.meta_path if 'editable' not in repr(f)]; "  # not this checkout's
+        f"sys.path.insert(0, {str(folder)!r}); import fingers, uvicorn; "
+        f"assert fingers.__file__.startswith({str(folder)!r}), fingers.__file__; "
+        "uvicorn.run('fingers.serve:app', host='127.0.0.1', port=int(sys.argv[1]), log_level='warning', "
+        "access_log=False)"
+    )
+    return [sys.executable, "-c", code]
+
+
 def peak_mb(pid: int) -> float:
+    "Peak resident memory of process `pid` and all its descendants (the workers of a multi-process server), summed."
+    total = 0.0
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+            total += int(line.split()[1]) / 1024
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            total += peak_mb(int(child))
+    return total
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--model", type=Path, help="a run folder with model.onnx, model.json and model.pt")
+    ap.add_argument("--against", metavar="GIT_REF", help="also serve with the package as it was at this commit")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -122,8 +144,18 @@ def main():
         "warning",
         "--no-access-log",
     ]
-    contenders = {
+    contenders = {}
+    if args.against:
+        old_port = free_port()
+        contenders[f"at {args.against[:10]}"] = LiveServer(
+            model,
+            env={"FINGERS_MODEL": str(Path(model).resolve())},
+            port=old_port,
+            command=[*old_server(args.against, tmp / "old"), str(old_port)],
+        )
+    contenders |= {
         "fingers serve": LiveServer(model),
+        "  --workers 2": LiveServer(model, args=("--workers", "2")),
         "baseline": LiveServer(model, env={"MODEL": str(model / "model.pt")}, port=port, command=baseline),
     }
     results = {}
@@ -138,27 +170,42 @@ def main():
                     time.sleep(0.5)
         else:
             server.__enter__()
+            if "workers" in name:  # /ready answered by one worker: let the other finish loading too
+                time.sleep(3)
         try:
             wrk(server.url, 4, 2, script)  # warm up
             results[name] = {c: wrk(server.url, c, args.seconds, script) for c in (1, 8, 32)}
             results[name]["memory"] = peak_mb(server.proc.pid)
         finally:
             server.__exit__()
+    if args.against:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tmp / "old")], check=True)
     print(f"{'':18}{'conc':>5}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for name, r in results.items():
         for c in (1, 8, 32):
             print(f"{name:18}{c:>5}{r[c]['rps']:>10.0f}{r[c]['p50']:>9.1f}{r[c]['p99']:>9.1f}{r[c]['errors']:>8}")
-        print(f"{name:18} peak memory of the serving process: {r['memory']:.0f} MB")
-    ours, base = results["fingers serve"], results["baseline"]
-    for c in (1, 8, 32):
-        print(
-            f"ratio, requests/s at concurrency {c:>2}, fingers serve / baseline: {ours[c]['rps'] / base[c]['rps']:.1f}x"
-        )
+        print(f"{name:18} peak memory of the serving processes, summed: {r['memory']:.0f} MB")
+    base = results["baseline"]
+    if args.against:
+        before = results[f"at {args.against[:10]}"]
+        for c in (1, 8, 32):
+            ratio = results["fingers serve"][c]["rps"] / before[c]["rps"]
+            print(f"ratio, requests/s at concurrency {c:>2}, fingers serve / at {args.against[:10]}: {ratio:.1f}x")
     ok = lambda b: "PASS" if b else "FAIL"
-    print(f"\ntarget >= 5x the baseline's throughput at concurrency 32: {ok(ours[32]['rps'] >= 5 * base[32]['rps'])}")
-    print(f"target p99 <= 20 ms at concurrency 8: {ok(ours[8]['p99'] <= 20)} ({ours[8]['p99']:.1f} ms)")
-    print(f"target zero errors: {ok(sum(ours[c]['errors'] for c in (1, 8, 32)) == 0)}")
-    print(f"target serving process memory under 400 MB: {ok(ours['memory'] < 400)} ({ours['memory']:.0f} MB)")
+    for name in ("fingers serve", "  --workers 2"):
+        ours = results[name]
+        label = name.strip() if "workers" in name else name
+        for c in (1, 8, 32):
+            print(
+                f"ratio, requests/s at concurrency {c:>2}, {label} / baseline: {ours[c]['rps'] / base[c]['rps']:.1f}x"
+            )
+        print(f"\n{label}:")
+        print(f"target >= 5x the baseline's throughput at concurrency 32: {ok(ours[32]['rps'] >= 5 * base[32]['rps'])}")
+        print(f"target p99 <= 20 ms at concurrency 8: {ok(ours[8]['p99'] <= 20)} ({ours[8]['p99']:.1f} ms)")
+        print(f"target zero errors: {ok(sum(ours[c]['errors'] for c in (1, 8, 32)) == 0)}")
+        print(
+            f"target serving memory under 400 MB: {ok(ours['memory'] < 400)} ({ours['memory']:.0f} MB, all processes)\n"
+        )
 
 
 if __name__ == "__main__":

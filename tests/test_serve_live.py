@@ -278,3 +278,17 @@ def test_a_bad_setting_stops_the_start(model):
         timeout=60,
     )
     assert r.returncode == 2 and "FINGERS_MAX_FILES='lots' is not a valid int" in r.stderr, r.stderr
+
+
+def test_two_workers_report_all_their_requests(model, tmp_path):
+    "`fingers serve --workers 2`: whichever process answers /metrics counts the images of both, and cleans up after."
+    with LiveServer(model, env={"TMPDIR": str(tmp_path)}, args=("--workers", "2")) as s:
+        for i in range(12):  # a connection each: the kernel hands each to either process
+            r = httpx.post(s.url + "/predict", files=[("files", ("a.png", hand_png(i % 6, i)))], timeout=30)
+            assert r.status_code == 200, r.text
+        for _ in range(6):
+            assert "fingers_images_total 12.0" in httpx.get(s.url + "/metrics", timeout=30).text
+        (shared,) = tmp_path.glob("fingers-metrics-*")
+        pids = {f.stem.rsplit("_", 1)[1] for f in shared.glob("counter_*.db")}
+        assert len(pids) == 2, sorted(shared.iterdir())  # both workers counted something
+    assert not list(tmp_path.glob("fingers-metrics-*"))
