@@ -3,7 +3,7 @@ against the naive baseline (FastAPI + eager PyTorch, one image per call; bench/s
 one run, under wrk (Debian's HTTP load generator) on loopback: requests/s and latency at 1, 8 and 32 concurrent
 connections, errors, and the servers' peak memory (all their processes).
 
-    python bench/serve.py [--seconds 10] [--model RUN_DIR] [--against GIT_REF]
+    python bench/serve.py [--seconds 10] [--rounds 1] [--model RUN_DIR] [--against GIT_REF]
     # default model: an untrained one of the default width; --against: also the service as it was at that commit
 
 Targets (the serving issue): >= 5x the baseline's throughput at concurrency 32, p99 <= 20 ms at concurrency 8, no
@@ -100,19 +100,24 @@ def old_server(ref: str, folder: Path) -> list[str]:
 
 def peak_mb(pid: int) -> float:
     "Peak resident memory of process `pid` and all its descendants (the workers of a multi-process server), summed."
-    total = 0.0
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            total += int(line.split()[1]) / 1024
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
-            total += peak_mb(int(child))
-    return total
+    try:
+        total = sum(
+            int(line.split()[1]) / 1024
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+            if line.startswith("VmHWM:")
+        )
+        children = [
+            int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()
+        ]
+    except (FileNotFoundError, ProcessLookupError):  # gone meanwhile
+        return 0.0
+    return total + sum(peak_mb(c) for c in children)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=1, help="rounds, the contenders in turn; medians are reported")
     ap.add_argument("--model", type=Path, help="a run folder with model.onnx, model.json and model.pt")
     ap.add_argument("--against", metavar="GIT_REF", help="also serve with the package as it was at this commit")
     args = ap.parse_args()
@@ -127,7 +132,10 @@ def main():
     script = tmp / "post.lua"
     script.write_text(LUA % photo)
     print(machine("onnxruntime", "torch", "fastapi", "uvicorn"))
-    print(f"wrk on loopback, {args.seconds} s per level, one 480x360 JPEG per request; model {model}\n")
+    print(f"wrk on loopback, {args.seconds} s per level, one 480x360 JPEG per request; model {model}")
+    print(
+        f"median of {args.rounds} round(s), the contenders in turn, each round starting with the next; errors summed\n"
+    )
     port = free_port()
     baseline = [
         sys.executable,
@@ -158,8 +166,9 @@ def main():
         "  --workers 2": LiveServer(model, args=("--workers", "2")),
         "baseline": LiveServer(model, env={"MODEL": str(model / "model.pt")}, port=port, command=baseline),
     }
-    results = {}
-    for name, server in contenders.items():
+
+    def measure(name: str, server: LiveServer) -> dict:
+        "One round for one contender: requests/s and latency at each concurrency, and its peak memory."
         if name == "baseline":  # the baseline has no /ready: wait for it to answer
             server.proc = subprocess.Popen(server.cmd, env=server.env)
             for _ in range(120):
@@ -174,12 +183,29 @@ def main():
                 time.sleep(3)
         try:
             wrk(server.url, 4, 2, script)  # warm up
-            results[name] = {c: wrk(server.url, c, args.seconds, script) for c in (1, 8, 32)}
-            results[name]["memory"] = peak_mb(server.proc.pid)
+            out = {c: wrk(server.url, c, args.seconds, script) for c in (1, 8, 32)}
+            return out | {"memory": peak_mb(server.proc.pid)}
         finally:
             server.__exit__()
-    if args.against:
-        subprocess.run(["git", "worktree", "remove", "--force", str(tmp / "old")], check=True)
+
+    names, runs = list(contenders), {name: [] for name in contenders}
+    try:
+        for r in range(args.rounds):  # each round starts with the next contender: a slow spell hits all alike
+            for name in names[r % len(names) :] + names[: r % len(names)]:
+                runs[name].append(measure(name, contenders[name]))
+    finally:
+        if args.against:
+            repo = Path(__file__).parent.parent
+            subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(tmp / "old")], check=False)
+    med = lambda xs: float(np.median(xs))
+    results = {
+        name: {c: {k: med([x[c][k] for x in rs]) for k in ("rps", "p50", "p99")} for c in (1, 8, 32)}
+        | {"memory": max(x["memory"] for x in rs)}
+        for name, rs in runs.items()
+    }
+    for name, rs in runs.items():
+        for c in (1, 8, 32):
+            results[name][c]["errors"] = sum(x[c]["errors"] for x in rs)
     print(f"{'':18}{'conc':>5}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for name, r in results.items():
         for c in (1, 8, 32):

@@ -463,13 +463,13 @@ def drift(*, reference: Path,  # file from `fingers drift-reference`
     if summary["drift"] and fail_on_drift: raise RunFailed(verdict)
     return summary
 
-# %% ../nbs/90_cli.ipynb #9fba75a7
+# %% ../nbs/90_cli.ipynb #d17370ec
 @command
 def serve(model: Path,  # a run folder, or a model.onnx with its model.json beside it
           *, host: str = "0.0.0.0",  # the address to listen on (127.0.0.1: this machine only)
           port: int | None = None,  # the port; default: $PORT, else 8080
           api_key: str | None = None,  # require this key (default: $FINGERS_API_KEY; none: open)
-          workers: int = 1,  # processes, each with the model; 2 answer more requests at once (bench/serve.txt)
+          workers: int = 1,  # processes, each with the model: twice the memory for 2, not reliably faster
           ):
     "Serve a model over HTTP: /predict, /health, /ready, /model, /metrics, /drift, the web page at /, the API at /docs."
     require("serve", "fastapi", "uvicorn", "multipart", "prometheus_client")
@@ -490,6 +490,7 @@ def serve(model: Path,  # a run folder, or a model.onnx with its model.json besi
     if workers > 1:                        # one directory where every worker counts, so /metrics sums them all
         shared = tempfile.mkdtemp(prefix="fingers-metrics-")
         env["PROMETHEUS_MULTIPROC_DIR"] = shared
+    else: os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)      # one process: its own counts, nothing stale summed
     os.environ.update(env)
     try: uvicorn.run("fingers.serve:app", host=host, port=port, workers=workers, log_level="warning",
                      access_log=False, limit_concurrency=1024, timeout_keep_alive=5)
