@@ -128,5 +128,12 @@ def test_the_serve_image(image):
         assert podman("exec", name, "id", "-u").stdout.strip() != "0", "the service runs as root"
         assert podman("healthcheck", "run", name, check=False).returncode == 0, "the image's health check fails"
     finally:
-        podman("stop", "-t", "5", name, check=False)
-    assert name not in podman("ps", "-a", "--format", "{{.Names}}").stdout
+        t0 = time.time()
+        podman("stop", "-t", "10", name, check=False)
+        stopped_in = time.time() - t0
+    deadline = time.time() + 30  # --rm removes the stopped container in the background
+    while name in podman("ps", "-a", "--format", "{{.Names}}").stdout and time.time() < deadline:
+        time.sleep(0.5)
+    assert name not in podman("ps", "-a", "--format", "{{.Names}}").stdout, "the container was not removed"
+    print(f"podman stop took {stopped_in:.1f} s")
+    assert stopped_in < 8, f"the service did not stop on SIGTERM within 8 s (took {stopped_in:.1f} s): it was killed"
