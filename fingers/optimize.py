@@ -18,10 +18,33 @@ from .openset import choose_threshold
 from .predict import read_card, write_model_card
 
 # %% auto #0
-__all__ = ['MIN_CLEAN_ACCURACY', 'MAX_SCORE_LOSS', 'optimize_graph', 'quantize_int8', 'model_session', 'time_model',
-           'write_variant_card', 'make_variant', 'within_bounds']
+__all__ = ['MIN_CLEAN_ACCURACY', 'MAX_SCORE_LOSS', 'share_weights', 'optimize_graph', 'quantize_int8', 'model_session',
+           'time_model', 'write_variant_card', 'make_variant', 'within_bounds']
 
-# %% ../nbs/32_optimize.ipynb #1c91b7ec
+# %% ../nbs/32_optimize.ipynb #53a60e59
+def share_weights(model) -> int:
+    "Keep one copy of each set of identical weights (initializers) in the ONNX `model`, in place; how many went."
+    from onnx import numpy_helper
+    first, rename, keep = {}, {}, []
+    for t in model.graph.initializer:
+        a = numpy_helper.to_array(t)
+        key = (a.dtype.str, a.shape, a.tobytes())
+        if key in first: rename[t.name] = first[key]
+        else: first[key] = t.name; keep.append(t)
+    if rename:
+        del model.graph.initializer[:]; model.graph.initializer.extend(keep)
+        for node in model.graph.node:
+            for i, name in enumerate(node.input):
+                if name in rename: node.input[i] = rename[name]
+    return len(rename)
+
+def _rewrite_sharing(path: str | os.PathLike) -> None:
+    "Rewrite the ONNX file at `path` with one copy of each weight."
+    import onnx
+    model = onnx.load(str(path))
+    if share_weights(model): onnx.save(model, str(path))
+
+# %% ../nbs/32_optimize.ipynb #78c548c2
 def optimize_graph(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
     "Save `src`'s graph as ONNX Runtime optimises it (fusions, constant folding) to `dst`: portable across CPUs."
     import onnxruntime as ort
@@ -32,9 +55,10 @@ def optimize_graph(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
         opts.optimized_model_filepath = str(tmp)
         ort.InferenceSession(str(src), opts, providers=["CPUExecutionProvider"])
+        _rewrite_sharing(tmp)
     return Path(dst)
 
-# %% ../nbs/32_optimize.ipynb #c783ebb6
+# %% ../nbs/32_optimize.ipynb #8740724e
 def quantize_int8(
     src: str | os.PathLike,  # the fp32 ONNX model
     dst: str | os.PathLike,  # where the int8 model goes
@@ -65,6 +89,7 @@ def quantize_int8(
             quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
             quantize_static(str(pre), str(tmp), Batches(), quant_format=QuantFormat.QDQ, per_channel=per_channel,
                             activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+            _rewrite_sharing(tmp)                        # batch-norm fusion gave each flip branch its own weights
         finally: pre.unlink(missing_ok=True)
     return Path(dst)
 
