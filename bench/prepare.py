@@ -76,7 +76,7 @@ def photo_accuracy(model: Path, photos: Path, factors: tuple[int, ...] = (4, 8, 
 
 
 def ms(f, repeats: int) -> float:
-    "Median milliseconds of `f()` over `repeats` calls, in 5 interleavable rounds."
+    "Median milliseconds of `f()` over `repeats` calls."
     times = []
     for _ in range(repeats):
         t0 = time.perf_counter()

@@ -98,22 +98,6 @@ def old_server(ref: str, folder: Path) -> list[str]:
     return [sys.executable, "-c", code]
 
 
-def peak_mb(pid: int) -> float:
-    "Peak resident memory of process `pid` and all its descendants (the workers of a multi-process server), summed."
-    try:
-        total = sum(
-            int(line.split()[1]) / 1024
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines()
-            if line.startswith("VmHWM:")
-        )
-        children = [
-            int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()
-        ]
-    except (FileNotFoundError, ProcessLookupError):  # gone meanwhile
-        return 0.0
-    return total + sum(peak_mb(c) for c in children)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=int, default=10)
@@ -184,7 +168,7 @@ def main():
         try:
             wrk(server.url, 4, 2, script)  # warm up
             out = {c: wrk(server.url, c, args.seconds, script) for c in (1, 8, 32)}
-            return out | {"memory": peak_mb(server.proc.pid)}
+            return out | {"memory": server.peak_memory_mb()}
         finally:
             server.__exit__()
 

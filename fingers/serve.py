@@ -78,7 +78,7 @@ class Settings:
             raise FingersError(f"FINGERS_BATCH_WAIT_MS must be 0-100, got {s.batch_wait_ms}")
         return s
 
-# %% ../nbs/40_serve.ipynb #b814f0de
+# %% ../nbs/40_serve.ipynb #81b13c15
 class MicroBatcher:
     "Put the images of concurrent requests through `run` together: one model run per batch, results split back."
     def __init__(self, run: Callable[[np.ndarray], np.ndarray], max_batch: int = 64, wait: float = 0.001,
@@ -86,6 +86,7 @@ class MicroBatcher:
         self.run, self.max_batch, self.wait, self.on_batch, self.workers = run, max_batch, wait, on_batch, workers
         self.executor = ThreadPoolExecutor(workers, thread_name_prefix="model")
         self.queue: asyncio.Queue | None = None
+        self.free: asyncio.Semaphore | None = None                     # one permit per model run that may go
         self.task: asyncio.Task | None = None
         self.running: set[asyncio.Task] = set()
         self.coming = 0                                                 # requests on their way to `submit`

@@ -63,11 +63,19 @@ class LiveServer:
                 self.proc.kill()
 
     def peak_memory_mb(self) -> float:
-        "The server process's peak resident memory so far (VmHWM)."
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        "Peak resident memory (VmHWM) of the server and all its processes (the workers of `--workers N`), summed."
+        return _tree_peak_mb(self.proc.pid)
+
+
+def _tree_peak_mb(pid: int) -> float:
+    "Peak resident memory of process `pid` and its descendants, summed; 0 for a process gone meanwhile."
+    try:
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        children = [int(c) for t in Path(f"/proc/{pid}/task").iterdir() for c in (t / "children").read_text().split()]
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    own = sum(int(line.split()[1]) / 1024 for line in status if line.startswith("VmHWM:"))
+    return own + sum(_tree_peak_mb(c) for c in children)
 
 
 def tiny_model(folder: Path) -> Path:
