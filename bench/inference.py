@@ -8,11 +8,14 @@ under --out with its own card (threshold chosen as training chooses it, on held-
   fp32          the model as trained and exported (the baseline)
   graph         ONNX Runtime's graph optimisations, saved
   int8          int8 static quantisation, calibrated on training images (plain and in new scenes)
+  int4          the same with 4-bit weights (activations in 8 bits)
   noflip        the same weights exported without the test-time flip (half the work per image)
   noflip-int8   both
   pruned        channels pruned to width 8 (fingers.model.prune_channels), fine-tuned for --epochs-prune epochs
   distilled     width 8 trained from scratch with the model as teacher (fingers.train, teacher=...)
-  + the int8 forms of pruned and distilled
+  + the int8 forms of pruned and distilled (--skip-training leaves out these four)
+Timed only, to show what running the flip as one batch of 2N (FlipTTA since 2026-11-28) buys: fp32-2pass and
+int8-2pass, the same weights exported as before, with the network run twice (same logits).
 The serving default is the variant with the highest batch-1 throughput among those within the bounds training applies
 (fingers.optimize.within_bounds: at least 99.9% clean test accuracy, at most 0.5 points of robustness score and of
 accuracy on held-out hands in new scenes below fp32). Timings interleave the variants (repeats rounds of
@@ -49,6 +52,21 @@ def timings(variants: dict[str, Path], rounds: int, threads: int) -> dict[str, d
                 "images_per_s_b256": float(np.median(b256[k]))} for k in variants}
 
 
+def two_pass_flip():
+    "FlipTTA as it was before 2026-11-28: the network run on the image, then on its mirror image."
+    import torch
+
+    class TwoPassFlip(torch.nn.Module):
+        def __init__(self, model):
+            super().__init__()
+            from fingers.model import FlipTTA
+            self.model, self.swap = model, FlipTTA(model).swap
+
+        def forward(self, x):
+            return (self.model(x) + self.model(x.flip(-1))[:, self.swap]) / 2
+    return TwoPassFlip
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", type=Path)
@@ -61,6 +79,7 @@ def main(argv=None) -> None:
     ap.add_argument("--epochs-distill", type=int, default=None, help="default: the run's epochs")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2, help="threads at batch 256 (batch 1: one)")
+    ap.add_argument("--skip-training", action="store_true", help="leave out the pruned and distilled variants")
     a = ap.parse_args(argv)
     import torch
     from photos import photos_folder
@@ -93,6 +112,7 @@ def main(argv=None) -> None:
     calibration = np.concatenate([train_images[pick], scenes])
     out = a.out
     model = load_model(a.run / "model.pt")
+    TwoPassFlip = two_pass_flip()
     wrap = (lambda m: FlipTTA(m).eval()) if card.get("test_time_flip") else (lambda m: m)
     variants: dict[str, Path] = {}
     notes: dict[str, str] = {}
@@ -109,33 +129,41 @@ def main(argv=None) -> None:
                                                                         card.get("test_time_flip") else ""))
     add("graph", lambda p: optimize_graph(variants["fp32"] / "model.onnx", p), "ONNX Runtime graph optimisations")
     add("int8", lambda p: quantize_int8(variants["fp32"] / "model.onnx", p, calibration), "int8 static, QDQ")
+    add("int4", lambda p: quantize_int8(variants["fp32"] / "model.onnx", p, calibration, weight_bits=4),
+        "int8 static, 4-bit weights")
     if card.get("test_time_flip"):
         add("noflip", lambda p: export_onnx(model, p), "no test-time flip")
         add("noflip-int8", lambda p: quantize_int8(variants["noflip"] / "model.onnx", p, calibration),
             "no flip, int8")
-    # Pruned to a narrower width, then a short fine-tune from the kept weights
-    small = prune_channels(model, a.width)
-    save_model(small, out / "pruned-init.pt")
-    t = time.perf_counter()
-    pruned_cfg = dataclasses.replace(cfg, width=a.width, epochs=a.epochs_prune, lr=cfg.lr / 2,
-                                     init=str(out / "pruned-init.pt"))
-    pruned = fit(pruned_cfg, out / "pruned-train", data=data, progress=False).model
-    train_seconds["pruned"] = time.perf_counter() - t
-    add("pruned", lambda p: export_onnx(wrap(pruned), p), f"width {a.width}, {a.epochs_prune} epochs fine-tune")
-    add("pruned-int8", lambda p: quantize_int8(variants["pruned"] / "model.onnx", p, calibration), "pruned, int8")
-    # Distilled: the narrow model trained from scratch with the big one as teacher
-    t = time.perf_counter()
-    distill_cfg = dataclasses.replace(cfg, width=a.width, epochs=a.epochs_distill or cfg.epochs,
-                                      teacher=str(a.run / "model.pt"))
-    distilled = fit(distill_cfg, out / "distilled-train", data=data, progress=False).model
-    train_seconds["distilled"] = time.perf_counter() - t
-    add("distilled", lambda p: export_onnx(wrap(distilled), p), f"width {a.width}, distilled, {distill_cfg.epochs} "
-        "epochs")
-    add("distilled-int8", lambda p: quantize_int8(variants["distilled"] / "model.onnx", p, calibration),
-        "distilled, int8")
+    timed_only: dict[str, Path] = {}
+    if card.get("test_time_flip"):                 # the flip as exported before: the network run twice
+        export_onnx(TwoPassFlip(model).eval(), out / "fp32-2pass" / "model.onnx")
+        quantize_int8(out / "fp32-2pass" / "model.onnx", out / "int8-2pass" / "model.onnx", calibration)
+        timed_only = {k: out / k for k in ("fp32-2pass", "int8-2pass")}
+    if not a.skip_training:
+        # Pruned to a narrower width, then a short fine-tune from the kept weights
+        small = prune_channels(model, a.width)
+        save_model(small, out / "pruned-init.pt")
+        t = time.perf_counter()
+        pruned_cfg = dataclasses.replace(cfg, width=a.width, epochs=a.epochs_prune, lr=cfg.lr / 2,
+                                         init=str(out / "pruned-init.pt"))
+        pruned = fit(pruned_cfg, out / "pruned-train", data=data, progress=False).model
+        train_seconds["pruned"] = time.perf_counter() - t
+        add("pruned", lambda p: export_onnx(wrap(pruned), p), f"width {a.width}, {a.epochs_prune} epochs fine-tune")
+        add("pruned-int8", lambda p: quantize_int8(variants["pruned"] / "model.onnx", p, calibration), "pruned, int8")
+        # Distilled: the narrow model trained from scratch with the big one as teacher
+        t = time.perf_counter()
+        distill_cfg = dataclasses.replace(cfg, width=a.width, epochs=a.epochs_distill or cfg.epochs,
+                                          teacher=str(a.run / "model.pt"))
+        distilled = fit(distill_cfg, out / "distilled-train", data=data, progress=False).model
+        train_seconds["distilled"] = time.perf_counter() - t
+        add("distilled", lambda p: export_onnx(wrap(distilled), p), f"width {a.width}, distilled, {distill_cfg.epochs} "
+            "epochs")
+        add("distilled-int8", lambda p: quantize_int8(variants["distilled"] / "model.onnx", p, calibration),
+            "distilled, int8")
 
     torch.set_num_threads(os.cpu_count() or 2)
-    t = timings(variants, a.rounds, a.threads)
+    t = timings({**variants, **timed_only}, a.rounds, a.threads)
     with __import__("tempfile").TemporaryDirectory() as tmp:
         photos = photos_folder(a.photos, Path(tmp)) if a.photos.exists() else None
         scores = {}
@@ -165,6 +193,12 @@ def main(argv=None) -> None:
         f"{k}: {t[k]['images_per_s_b1'] / f['images_per_s_b1']:.2f}x batch-1 throughput, "
         f"{t[k]['images_per_s_b256'] / f['images_per_s_b256']:.2f}x batch-256, "
         f"{base['size_kb'] / scores[k]['size_kb']:.2f}x smaller" for k in variants if k != "fp32"))
+    for k in timed_only:
+        now, kb = k.split("-")[0], (timed_only[k] / "model.onnx").stat().st_size / 1e3
+        print(f"{k} (timed only; the same logits as {now}): {t[k]['images_per_s_b1']:.0f} img/s at batch 1, "
+              f"{t[k]['images_per_s_b256']:.0f} at batch 256, {kb:.0f} kB; {now}, the flip as one batch: "
+              f"{t[now]['images_per_s_b1'] / t[k]['images_per_s_b1']:.2f}x at batch 1, "
+              f"{t[now]['images_per_s_b256'] / t[k]['images_per_s_b256']:.2f}x at batch 256")
     print(f"fine-tune / distillation training seconds: {json.dumps({k: round(v) for k, v in train_seconds.items()})}")
     print(f"\nserving default (fastest at batch 1 within the bounds): {best}")
     (out / "results.json").write_text(json.dumps({"timings": t, "scores": scores, "notes": notes, "best": best,

@@ -24,13 +24,13 @@ __all__ = ['DEVICES', 'PRECISIONS', 'SERVE_VARIANTS', 'LR_BATCH', 'TRACKING_PARA
            'PACKAGED_PARAMS', 'CHECKPOINT', 'ParamError', 'TrainConfig', 'peak_lr', 'find_params', 'read_params',
            'load_params', 'check_notebook_globals', 'check_run']
 
-# %% ../nbs/04_config.ipynb #e08e1d5b
+# %% ../nbs/04_config.ipynb #326216d7
 class ParamError(FingersError):
     "A training parameter is unknown or has an impossible value."
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("bf16", "fp32")
-SERVE_VARIANTS = ("fp32", "graph", "int8")  # forms of the exported model (fingers.optimize)
+SERVE_VARIANTS = ("fp32", "graph", "int8", "int4")  # forms of the exported model (fingers.optimize)
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -56,7 +56,7 @@ class TrainConfig:
     device: str  # 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'
     precision: str  # 'bf16' (mixed precision where the device has it) or 'fp32'
     torch_compile: bool  # compile the model with torch.compile (pays on a GPU for long runs; not on the CPU)
-    serve: str  # the form of the exported model that serving gets: fp32, graph or int8 (fingers.optimize)
+    serve: str  # the form of the exported model that serving gets: fp32, graph, int8 or int4 (fingers.optimize)
 
     def __post_init__(self):
         for f in fields(self):

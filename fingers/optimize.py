@@ -1,4 +1,4 @@
-"""Smaller and faster forms of a trained model: ONNX Runtime's graph optimisations, int8 quantisation calibrated on training images, structured pruning, and a narrower model distilled from the trained one; each timed and judged the same way.
+"""Smaller and faster forms of a trained model: ONNX Runtime's graph optimisations, int8 quantisation calibrated on training images (with 8-bit or 4-bit weights), structured pruning, and a narrower model distilled from the trained one; each timed and judged the same way.
 
 Docs: https://fingers-ml.github.io/fingers/optimize.html.md"""
 
@@ -62,15 +62,16 @@ def optimize_graph(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
         _rewrite_sharing(tmp)
     return Path(dst)
 
-# %% ../nbs/32_optimize.ipynb #8740724e
+# %% ../nbs/32_optimize.ipynb #c3ba7bf1
 def quantize_int8(
     src: str | os.PathLike,  # the fp32 ONNX model
     dst: str | os.PathLike,  # where the int8 model goes
     calibration: np.ndarray,  # N x 128 x 128 uint8 prepared images from the training split
     per_channel: bool = True,  # one scale per output channel of each weight (more accurate)
     batch_size: int = 64,
+    weight_bits: int = 8,  # 8, or 4: half the file, but no fast kernels for it
 ) -> Path:
-    "Quantise `src` to int8 weights and activations, with ranges measured on `calibration`; write `dst`."
+    "Quantise `src` to int8 activations and 8- or 4-bit weights, with ranges measured on `calibration`; write `dst`."
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
     calibration = np.asarray(calibration)
@@ -78,6 +79,8 @@ def quantize_int8(
         raise ValueError(f"calibration: expected N x {SIZE} x {SIZE} uint8 images, "
                          f"got {calibration.dtype} {calibration.shape}")
     if len(calibration) < 16: raise ValueError(f"calibration: at least 16 images, got {len(calibration)}")
+    weight_types = {8: QuantType.QInt8, 4: QuantType.QInt4}
+    if weight_bits not in weight_types: raise ValueError(f"weight_bits: 8 or 4, got {weight_bits!r}")
 
     class Batches(CalibrationDataReader):
         def __init__(self): self.batches = iter(range(0, len(calibration), batch_size))
@@ -92,8 +95,8 @@ def quantize_int8(
         try:
             quant_pre_process(str(src), str(pre), skip_symbolic_shape=True)
             quantize_static(str(pre), str(tmp), Batches(), quant_format=QuantFormat.QDQ, per_channel=per_channel,
-                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
-            _rewrite_sharing(tmp)                        # batch-norm fusion gave each flip branch its own weights
+                            activation_type=QuantType.QUInt8, weight_type=weight_types[weight_bits])
+            _rewrite_sharing(tmp)                        # older exports: each flip branch had its own weights
         finally: pre.unlink(missing_ok=True)
     return Path(dst)
 
@@ -132,22 +135,22 @@ def write_variant_card(onnx_path: str | os.PathLike, original: str | os.PathLike
     return write_model_card(onnx_path, choose_threshold(probs, card.get("false_reject_target", 0.01)),
                             **keep, variant=variant, original_version=card["version"], **info)
 
-# %% ../nbs/32_optimize.ipynb #d86f9e63
+# %% ../nbs/32_optimize.ipynb #a0647f31
 MIN_CLEAN_ACCURACY = 0.999  # a served form keeps at least this test accuracy (fp32's, if lower) ...
 MAX_SCORE_LOSS = 0.005  # ... and loses at most this much robustness score and scene accuracy against fp32
 
 def make_variant(kind: str, fp32: str | os.PathLike, dst: str | os.PathLike,
                  calibration: np.ndarray | None = None) -> Path:
-    "The `kind` form (fp32, graph or int8) of the fp32 ONNX model at `fp32`, written to `dst`."
+    "The `kind` form (fp32, graph, int8 or int4) of the fp32 ONNX model at `fp32`, written to `dst`."
     if kind == "fp32":
         Path(dst).parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(dst) as tmp: Path(tmp).write_bytes(Path(fp32).read_bytes())
         return Path(dst)
     if kind == "graph": return optimize_graph(fp32, dst)
-    if kind == "int8":
-        if calibration is None: raise ValueError("int8 needs calibration images")
-        return quantize_int8(fp32, dst, calibration)
-    raise ValueError(f"unknown variant {kind!r}: fp32, graph or int8")
+    if kind in ("int8", "int4"):
+        if calibration is None: raise ValueError(f"{kind} needs calibration images")
+        return quantize_int8(fp32, dst, calibration, weight_bits=8 if kind == "int8" else 4)
+    raise ValueError(f"unknown variant {kind!r}: fp32, graph, int8 or int4")
 
 def within_bounds(candidate: dict[str, float], reference: dict[str, float]) -> list[str]:
     "Why `candidate` (accuracy, robustness, scene_accuracy) may not replace `reference`; empty if it may."
