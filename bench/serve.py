@@ -3,7 +3,7 @@ against the naive baseline (FastAPI + eager PyTorch, one image per call; bench/s
 one run, under wrk (Debian's HTTP load generator) on loopback: requests/s and latency at 1, 8 and 32 concurrent
 connections, errors, and the servers' peak memory (all their processes).
 
-    python bench/serve.py [--seconds 10] [--rounds 1] [--model RUN_DIR] [--against GIT_REF]
+    python bench/serve.py [--seconds 10] [--rounds 1] [--model RUN_DIR] [--against GIT_REF [--against-model RUN_DIR]]
     # default model: an untrained one of the default width; --against: also the service as it was at that commit
 
 Targets (the serving issue): >= 5x the baseline's throughput at concurrency 32, p99 <= 20 ms at concurrency 8, no
@@ -104,6 +104,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=1, help="rounds, the contenders in turn; medians are reported")
     ap.add_argument("--model", type=Path, help="a run folder with model.onnx, model.json and model.pt")
     ap.add_argument("--against", metavar="GIT_REF", help="also serve with the package as it was at this commit")
+    ap.add_argument("--against-model", type=Path, metavar="RUN_DIR",
+                    help="the model that --against serves (its export as of that commit; default: --model)")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -116,7 +118,8 @@ def main():
     script = tmp / "post.lua"
     script.write_text(LUA % photo)
     print(machine("onnxruntime", "torch", "fastapi", "uvicorn"))
-    print(f"wrk on loopback, {args.seconds} s per level, one 480x360 JPEG per request; model {model}")
+    print(f"wrk on loopback, {args.seconds} s per level, one 480x360 JPEG per request; model {model}"
+          + (f" (at {args.against[:10]}: {args.against_model})" if args.against and args.against_model else ""))
     print(
         f"median of {args.rounds} round(s), the contenders in turn, each round starting with the next; errors summed\n"
     )
@@ -139,9 +142,10 @@ def main():
     contenders = {}
     if args.against:
         old_port = free_port()
+        old_model = args.against_model or model
         contenders[f"at {args.against[:10]}"] = LiveServer(
-            model,
-            env={"FINGERS_MODEL": str(Path(model).resolve())},
+            old_model,
+            env={"FINGERS_MODEL": str(Path(old_model).resolve())},
             port=old_port,
             command=[*old_server(args.against, tmp / "old"), str(old_port)],
         )

@@ -25,14 +25,14 @@ if TYPE_CHECKING:
 __all__ = ['MIN_CLEAN_ACCURACY', 'MAX_SCORE_LOSS', 'share_weights', 'optimize_graph', 'quantize_int8', 'model_session',
            'time_model', 'write_variant_card', 'make_variant', 'within_bounds']
 
-# %% ../nbs/32_optimize.ipynb #ad1b199a
+# %% ../nbs/32_optimize.ipynb #4dd0a7eb
 def share_weights(model: onnx.ModelProto) -> int:
     "Keep one copy of each set of identical weights (initializers) in the ONNX `model`, in place; how many went."
     from onnx import numpy_helper
     first, rename, keep = {}, {}, []
     for t in model.graph.initializer:
         a = numpy_helper.to_array(t)
-        key = (a.dtype.str, a.shape, a.tobytes())
+        key = (t.data_type, a.shape, a.tobytes())              # ONNX's type: numpy has no 4-bit dtype
         if key in first: rename[t.name] = first[key]
         else: first[key] = t.name; keep.append(t)
     if rename:
@@ -62,7 +62,7 @@ def optimize_graph(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
         _rewrite_sharing(tmp)
     return Path(dst)
 
-# %% ../nbs/32_optimize.ipynb #c3ba7bf1
+# %% ../nbs/32_optimize.ipynb #bf7ad1a3
 def quantize_int8(
     src: str | os.PathLike,  # the fp32 ONNX model
     dst: str | os.PathLike,  # where the int8 model goes
@@ -71,7 +71,7 @@ def quantize_int8(
     batch_size: int = 64,
     weight_bits: int = 8,  # 8, or 4: half the file, but no fast kernels for it
 ) -> Path:
-    "Quantise `src` to int8 activations and 8- or 4-bit weights, with ranges measured on `calibration`; write `dst`."
+    "Quantise `src` statically (8-bit activations, `weight_bits` weights), ranges from `calibration`; write `dst`."
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
     from onnxruntime.quantization.shape_inference import quant_pre_process
     calibration = np.asarray(calibration)
