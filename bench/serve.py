@@ -37,6 +37,14 @@ wrk.body = "--fingersbench\r\nContent-Disposition: form-data; name=\"files\"; fi
 """
 
 
+def photo_for_load(path: Path) -> Path:
+    "The photo every request posts: a drawn hand as a 480x360 colour JPEG, written to `path`."
+    from fingers.synthetic import draw_hand
+
+    Image.fromarray(np.stack([draw_hand(3, True, np.random.default_rng(0))] * 3, -1)).resize((480, 360)).save(path)
+    return path
+
+
 def default_model(folder: Path) -> Path:
     "An untrained FingerNet of the default width (the compute of a trained one), exported with its card and model.pt."
     import torch
@@ -111,10 +119,7 @@ def main():
         sys.exit("wrk is needed: apt-get install wrk")
     tmp = Path(tempfile.mkdtemp())
     model = args.model or default_model(tmp / "model")
-    from fingers.synthetic import draw_hand
-
-    photo = tmp / "hand.jpg"
-    Image.fromarray(np.stack([draw_hand(3, True, np.random.default_rng(0))] * 3, -1)).resize((480, 360)).save(photo)
+    photo = photo_for_load(tmp / "hand.jpg")
     script = tmp / "post.lua"
     script.write_text(LUA % photo)
     print(machine("onnxruntime", "torch", "fastapi", "uvicorn"))
