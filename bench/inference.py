@@ -54,22 +54,6 @@ def timings(variants: dict[str, Path], rounds: int, threads: int) -> dict[str, d
                 "images_per_s_b256": float(np.median(b256[k]))} for k in variants}
 
 
-def two_pass_flip() -> type:
-    "FlipTTA as it was before 2026-11-28: the network run on the image, then on its mirror image."
-    import torch
-
-    from fingers.core import CLASSES, flip_label
-
-    class TwoPassFlip(torch.nn.Module):
-        def __init__(self, model):
-            super().__init__()
-            self.model, self.swap = model, flip_label(torch.arange(len(CLASSES)))
-
-        def forward(self, x):
-            return (self.model(x) + self.model(x.flip(-1))[:, self.swap]) / 2
-    return TwoPassFlip
-
-
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("run", type=Path)
@@ -115,7 +99,6 @@ def main(argv=None) -> None:
     calibration = np.concatenate([train_images[pick], scenes])
     out = a.out
     model = load_model(a.run / "model.pt")
-    TwoPassFlip = two_pass_flip()
     wrap = (lambda m: FlipTTA(m).eval()) if card.get("test_time_flip") else (lambda m: m)
     variants: dict[str, Path] = {}
     notes: dict[str, str] = {}
@@ -140,7 +123,8 @@ def main(argv=None) -> None:
             "no flip, int8")
     timed_only: dict[str, Path] = {}
     if card.get("test_time_flip"):                 # exported as before: the network run twice, |x| in the stem
-        export_onnx(TwoPassFlip(model).eval(), out / "fp32-before" / "model.onnx", split_stem=False)
+        export_onnx(FlipTTA(model, one_batch=False).eval(), out / "fp32-before" / "model.onnx",
+                    split_stem=False)
         quantize_int8(out / "fp32-before" / "model.onnx", out / "int8-before" / "model.onnx", calibration)
         timed_only = {k: out / k for k in ("fp32-before", "int8-before")}
     if not a.skip_training:

@@ -24,7 +24,7 @@ from serve import LUA, photo_for_load, wrk  # noqa: E402
 sys.path.insert(0, str(HERE.parent / "tests"))
 from serving import LiveServer  # noqa: E402
 
-WAITING = ("Runner.run", "_worker (thread.py)", "select", "wait (threading.py)", "_bootstrap")
+WAITING = {"Runner.run", "_worker", "select", "wait", "_bootstrap"}      # innermost functions of idle threads
 BUCKETS = (("model (Session.run)", ("Session.run",)), ("decode and prepare", ("prepare_all",)),
            ("drift features", ("image_features", "model_features")))
 
@@ -35,8 +35,7 @@ def bucket(frames: list[str]) -> str:
     if not frames: return "waiting for work"
     for name, marks in BUCKETS:
         if any(m in f for f in frames for m in marks): return name
-    last = frames[-1].split(" (")[0] + " (" + frames[-1].split(" (")[-1].split(":")[0].split("/")[-1] + ")"
-    waiting = any(last.startswith(w) for w in WAITING)                # 'function (file.py)' of the innermost frame
+    waiting = frames[-1].split(" (")[0] in WAITING                     # a frame reads 'function (path:line)'
     return "waiting for work" if waiting else "other Python (HTTP, routing, JSON)"
 
 

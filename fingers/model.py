@@ -100,16 +100,16 @@ class FingerNet(nn.Module):
         "Logits of N x 1 x H x W images in [0, 1]; `half=True`: of images already at half resolution (`forward_half`)."
         return self.forward_half(x) if half else self.head(self.embed(x))
 
-# %% ../nbs/10_model.ipynb #3359c0ea
+# %% ../nbs/10_model.ipynb #264a9d9e
 class FlipTTA(nn.Module):
     "`model` applied to the image and to its mirror image (hands swapped back), logits averaged."
-    def __init__(self, model: FingerNet):
+    def __init__(self, model: FingerNet, one_batch: bool = True):   # one_batch=False: two full passes (as before)
         super().__init__()
-        self.model = model
+        self.model, self.one_batch = model, one_batch
         self.register_buffer("swap", flip_label(torch.arange(len(CLASSES))), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.shape[-1] % 2:                              # halving drops the last column: each side prepared apart
+        if not self.one_batch or x.shape[-1] % 2:        # an odd width loses its last column to the halving
             return (self.model(x) + self.model(x.flip(-1))[:, self.swap]) / 2
         h = self.model.prepare(x)                        # mirror-symmetric: prepared once, then mirrored
         logits, n = self.model.head(self.model.features(torch.cat([h, h.flip(-1)]))), x.shape[0]   # not len(x):
