@@ -1,4 +1,4 @@
-"""Serving speed: `fingers serve` (ONNX Runtime, micro-batched; in one process, and in two with `--workers 2`)
+"""Serving speed: `fingers serve` (ONNX Runtime, micro-batched; a process per core, and one process with `--workers 1`)
 against the naive baseline (FastAPI + eager PyTorch, one image per call; bench/serve_baseline.py), side by side in
 one run, under wrk (Debian's HTTP load generator) on loopback: requests/s and latency at 1, 8 and 32 concurrent
 connections, errors, and the servers' peak memory (all their processes).
@@ -155,8 +155,8 @@ def main():
             command=[*old_server(args.against, tmp / "old"), str(old_port)],
         )
     contenders |= {
-        "fingers serve": LiveServer(model),
-        "  --workers 2": LiveServer(model, args=("--workers", "2")),
+        "fingers serve": LiveServer(model),  # one process per usable core
+        "  --workers 1": LiveServer(model, args=("--workers", "1")),
         "baseline": LiveServer(model, env={"MODEL": str(model / "model.pt")}, port=port, command=baseline),
     }
 
@@ -172,8 +172,7 @@ def main():
                     time.sleep(0.5)
         else:
             server.__enter__()
-            if "workers" in name:  # /ready answered by one worker: let the other finish loading too
-                time.sleep(3)
+            time.sleep(3)  # /ready answered by one worker: let the others finish loading too
         try:
             wrk(server.url, 4, 2, script)  # warm up
             out = {c: wrk(server.url, c, args.seconds, script) for c in (1, 8, 32)}
@@ -211,7 +210,7 @@ def main():
             ratio = results["fingers serve"][c]["rps"] / before[c]["rps"]
             print(f"ratio, requests/s at concurrency {c:>2}, fingers serve / at {args.against[:10]}: {ratio:.1f}x")
     ok = lambda b: "PASS" if b else "FAIL"
-    for name in ("fingers serve", "  --workers 2"):
+    for name in ("fingers serve", "  --workers 1"):
         ours = results[name]
         label = name.strip() if "workers" in name else name
         for c in (1, 8, 32):

@@ -34,7 +34,7 @@ from fingers.core import (
 # %% auto #0
 __all__ = ['ParamPairs', 'COMMANDS', 'BAR_FORMAT', 'RunFailed', 'command', 'command_parser', 'param_values', 'main', 'data',
            'fit', 'train_notebook', 'TerminalProgress', 'train', 'evaluate', 'evaluate_photos', 'read_photos',
-           'predict', 'robustness', 'drift_reference', 'drift', 'serve']
+           'predict', 'robustness', 'drift_reference', 'drift', 'usable_cores', 'check_service', 'serve']
 
 # %% ../nbs/90_cli.ipynb #7b48e3cb
 class RunFailed(Exception):
@@ -463,29 +463,50 @@ def drift(*, reference: Path,  # file from `fingers drift-reference`
     if summary["drift"] and fail_on_drift: raise RunFailed(verdict)
     return summary
 
-# %% ../nbs/90_cli.ipynb #d17370ec
+# %% ../nbs/90_cli.ipynb #4d8c2fdf
+def usable_cores(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+    "CPU cores this process may use: its CPU affinity, capped by the cgroup's CPU quota (`cpu_max`) if it has one."
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = cpu_max.read_text().split()
+        if quota != "max": cores = min(cores, max(1, -(-int(quota) // int(period))))   # 1.5 CPUs: 2 processes
+    except (OSError, ValueError): pass                                                 # no cgroup v2 quota here
+    return cores
+
+# %% ../nbs/90_cli.ipynb #bf0d1d93
+def check_service(environ: dict) -> None:
+    "Load what the service of `environ` would (settings, model and card, drift reference); a `FingersError` if not."
+    from fingers.predict import Predictor
+    from fingers.serve import Settings
+    settings = Settings.from_env(environ)
+    Predictor(settings.model)
+    if settings.drift_reference:
+        from fingers.drift import load_reference
+        load_reference(settings.drift_reference)
+
 @command
 def serve(model: Path,  # a run folder, or a model.onnx with its model.json beside it
           *, host: str = "0.0.0.0",  # the address to listen on (127.0.0.1: this machine only)
           port: int | None = None,  # the port; default: $PORT, else 8080
           api_key: str | None = None,  # require this key (default: $FINGERS_API_KEY; none: open)
-          workers: int = 1,  # processes, each with the model: twice the memory for 2, not reliably faster
+          workers: int = 0,  # processes, each with the model; default (0): one per usable CPU core
           ):
     "Serve a model over HTTP: /predict, /health, /ready, /model, /metrics, /drift, the web page at /, the API at /docs."
     require("serve", "fastapi", "uvicorn", "multipart", "prometheus_client")
     import uvicorn
-
-    from fingers.predict import Predictor
-    from fingers.serve import Settings
     port = port if port is not None else int(os.environ.get("PORT", "8080"))
     if not 0 < port < 65536: raise FingersError(f"port must be 1-65535, got {port}")
-    if workers < 1: raise FingersError(f"workers must be at least 1, got {workers}")
+    if workers < 0: raise FingersError(f"workers must be 1 or more (0: one per CPU core), got {workers}")
+    workers = workers or usable_cores()
     env = {"FINGERS_MODEL": str(Path(model).resolve())} | ({"FINGERS_API_KEY": api_key} if api_key else {})
-    settings = Settings.from_env({**os.environ, **env})           # every setting checked before the server starts,
-    Predictor(model)                                              # the model with its card,
-    if settings.drift_reference:                                  # and the drift reference
-        from fingers.drift import load_reference
-        load_reference(settings.drift_reference)
+    if workers == 1: check_service({**os.environ, **env})
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+        from importlib import import_module
+        from multiprocessing import get_context
+        check = import_module("fingers.cli").check_service       # by its module, which the new process imports
+        with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+            pool.submit(check, {**os.environ, **env}).result()
     shared = None
     if workers > 1:                        # one directory where every worker counts, so /metrics sums them all
         shared = tempfile.mkdtemp(prefix="fingers-metrics-")

@@ -20,7 +20,7 @@ from .core import SIZE, FingersError, border_pixels
 
 # %% auto #0
 __all__ = ['MAX_BYTES', 'MAX_PIXELS', 'MAX_ASPECT', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'ImageError', 'ImageTooLarge', 'check_size',
-           'draft_reduction', 'load_image', 'to_gray', 'pad_to_square', 'prepare', 'image_files']
+           'draft_reduction', 'load_image', 'decoded_pixels', 'to_gray', 'pad_to_square', 'prepare', 'image_files']
 
 # %% ../nbs/02_preprocess.ipynb #a4f4be3d
 class ImageError(FingersError):
@@ -89,6 +89,17 @@ def load_image(source: bytes | str | os.PathLike | Image.Image | np.ndarray, nam
     except MemoryError: raise ImageError(f"{name}: too large to decode") from None
     except Exception as e:   # decoders raise anything on malformed files: zlib, struct, EOF, syntax, bomb errors
         raise ImageError(f"{name}: not a readable image ({type(e).__name__}: {e})") from None
+
+# %% ../nbs/02_preprocess.ipynb #ba0f5ef8
+def decoded_pixels(data: bytes, shrink_to: int = SIZE) -> int:
+    "Pixels that decoding image bytes `data` for `prepare` yields (a large JPEG at its reduced size); 0 if unreadable."
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(BytesIO(data))
+    except Exception: return 0      # not an image, or a header Pillow refuses: found out, cheaply, when prepared
+    k = draft_reduction(img.size, shrink_to) if isinstance(img, JpegImageFile) else 1
+    return (img.size[0] // k) * (img.size[1] // k)
 
 # %% ../nbs/02_preprocess.ipynb #4e97ff31
 def to_gray(img: Image.Image, name: str = "image") -> np.ndarray:

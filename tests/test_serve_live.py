@@ -281,14 +281,27 @@ def test_a_bad_setting_stops_the_start(model):
 
 
 def test_two_workers_report_all_their_requests(model, tmp_path):
-    "`fingers serve --workers 2`: whichever process answers /metrics counts the images of both, and cleans up after."
+    "`fingers serve --workers 2`: whichever process answers /metrics and /drift sees the images of both; cleaned up."
     with LiveServer(model, env={"TMPDIR": str(tmp_path)}, args=("--workers", "2")) as s:
-        for i in range(12):  # a connection each: the kernel hands each to either process
+        for i in range(24):  # a connection each: the kernel hands each to either process
             r = httpx.post(s.url + "/predict", files=[("files", ("a.png", hand_png(i % 6, i)))], timeout=30)
             assert r.status_code == 200, r.text
         for _ in range(6):
-            assert "fingers_images_total 12.0" in httpx.get(s.url + "/metrics", timeout=30).text
+            assert "fingers_images_total 24.0" in httpx.get(s.url + "/metrics", timeout=30).text
+        for _ in range(3):
+            d = httpx.get(s.url + "/drift", timeout=60)
+            assert d.status_code == 200 and d.json()["n_current"] == 24, d.text
         (shared,) = tmp_path.glob("fingers-metrics-*")
         pids = {f.stem.rsplit("_", 1)[1] for f in shared.glob("counter_*.db")}
         assert len(pids) == 2, sorted(shared.iterdir())  # both workers counted something
+        assert len(list(shared.glob("recent-*.npy"))) == 2  # and each keeps its recent inputs there
     assert not list(tmp_path.glob("fingers-metrics-*"))
+
+
+def test_default_is_one_worker_per_core(server):
+    "Without --workers, `fingers serve` starts a process per usable core (one process serves in place)."
+    from fingers.cli import usable_cores
+
+    children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read_text().split()
+    workers = [c for c in children if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()]
+    assert len(workers) == (usable_cores() if usable_cores() > 1 else 0), (children, workers)
