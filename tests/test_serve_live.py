@@ -3,11 +3,13 @@ an OpenAPI fuzzer, and clients that misbehave while the health probe must keep a
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
 from pathlib import Path
 
@@ -302,6 +304,49 @@ def test_default_is_one_worker_per_core(server):
     "Without --workers, `fingers serve` starts a process per usable core (one process serves in place)."
     from fingers.cli import usable_cores
 
-    children = Path(f"/proc/{server.proc.pid}/task/{server.proc.pid}/children").read_text().split()
-    workers = [c for c in children if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()]
-    assert len(workers) == (usable_cores() if usable_cores() > 1 else 0), (children, workers)
+    workers = worker_pids(server)
+    assert len(workers) == (usable_cores() if usable_cores() > 1 else 0), workers
+
+
+def worker_pids(server: LiveServer) -> list[int]:
+    "The worker processes of a `fingers serve` (none when one process serves in place)."
+    pid = server.proc.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(c) for c in children if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text()]
+
+
+def test_connections_spread_over_workers(model, tmp_path):
+    "Connections opened at once reach both workers (a socket each, SO_REUSEPORT), not all the first one to wake."
+    with LiveServer(model, env={"TMPDIR": str(tmp_path)}, args=("--workers", "2")) as s:
+        (shared,) = tmp_path.glob("fingers-metrics-*")
+        deadline = time.time() + 60
+        while len(list(shared.glob("recent-*.npy"))) < 2 and time.time() < deadline:
+            time.sleep(0.2)
+        time.sleep(2)  # both have started their app: let both be listening
+        clients = [httpx.Client(timeout=30) for _ in range(16)]
+        barrier = threading.Barrier(len(clients))
+
+        def first_request(client):
+            barrier.wait()
+            return client.post(s.url + "/predict", files=[("files", ("a.png", hand_png(2, 0)))]).status_code
+
+        with ThreadPoolExecutor(len(clients)) as pool:
+            assert list(pool.map(first_request, clients)) == [200] * len(clients)
+        for c in clients:
+            c.close()
+        per_worker = sorted(int((np.load(f)[:, -1] > 0).sum()) for f in shared.glob("recent-*.npy"))
+        assert sum(per_worker) == 16 and per_worker[0] >= 2, per_worker  # all to one: p = 3e-5 if spread at random
+
+
+def test_a_worker_that_dies_stops_the_service(model):
+    "When a worker ends, `fingers serve` stops the others and exits with an error naming it (a container restarts it)."
+    with LiveServer(model, args=("--workers", "2")) as s:
+        time.sleep(2)
+        workers = worker_pids(s)
+        assert len(workers) == 2, workers
+        os.kill(workers[0], signal.SIGKILL)
+        assert s.proc.wait(30) == 1
+        out = s.proc.stdout.read()
+        assert "worker 1 of 2 ended (exit code -9), so the service stopped" in out, out
+        time.sleep(0.5)
+        assert not Path(f"/proc/{workers[1]}").exists() or "zombie" in Path(f"/proc/{workers[1]}/status").read_text()
