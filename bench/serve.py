@@ -4,6 +4,7 @@ one run, under wrk (Debian's HTTP load generator) on loopback: requests/s and la
 connections, errors, and the servers' peak memory (all their processes).
 
     python bench/serve.py [--seconds 10] [--rounds 1] [--model RUN_DIR] [--against GIT_REF [--against-model RUN_DIR]]
+                          [--ceiling]
     # default model: an untrained one of the default width; --against: also the service as it was at that commit
 
 Targets (the serving issue): >= 5x the baseline's throughput at concurrency 32, p99 <= 20 ms at concurrency 8, no
@@ -26,7 +27,7 @@ from PIL import Image
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 from machine import machine  # noqa: E402
-from serving import LiveServer, free_port  # noqa: E402
+from serving import LiveServer, free_port, tiny_model  # noqa: E402
 
 LUA = r"""
 wrk.method = "POST"
@@ -112,8 +113,17 @@ def main():
     ap.add_argument("--rounds", type=int, default=1, help="rounds, the contenders in turn; medians are reported")
     ap.add_argument("--model", type=Path, help="a run folder with model.onnx, model.json and model.pt")
     ap.add_argument("--against", metavar="GIT_REF", help="also serve with the package as it was at this commit")
-    ap.add_argument("--against-model", type=Path, metavar="RUN_DIR",
-                    help="the model that --against serves (its export as of that commit; default: --model)")
+    ap.add_argument(
+        "--ceiling",
+        action="store_true",
+        help="also serve a tiny model (FingerNet(4)): what everything but the model allows",
+    )
+    ap.add_argument(
+        "--against-model",
+        type=Path,
+        metavar="RUN_DIR",
+        help="the model that --against serves (its export as of that commit; default: --model)",
+    )
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
@@ -123,8 +133,10 @@ def main():
     script = tmp / "post.lua"
     script.write_text(LUA % photo)
     print(machine("onnxruntime", "torch", "fastapi", "uvicorn"))
-    print(f"wrk on loopback, {args.seconds} s per level, one 480x360 JPEG per request; model {model}"
-          + (f" (at {args.against[:10]}: {args.against_model})" if args.against and args.against_model else ""))
+    print(
+        f"wrk on loopback, {args.seconds} s per level, one 480x360 JPEG per request; model {model}"
+        + (f" (at {args.against[:10]}: {args.against_model})" if args.against and args.against_model else "")
+    )
     print(
         f"median of {args.rounds} round(s), the contenders in turn, each round starting with the next; errors summed\n"
     )
@@ -159,6 +171,9 @@ def main():
         "  --workers 1": LiveServer(model, args=("--workers", "1")),
         "baseline": LiveServer(model, env={"MODEL": str(model / "model.pt")}, port=port, command=baseline),
     }
+    if args.ceiling:
+        (tmp / "tiny").mkdir()
+        contenders["  tiny model"] = LiveServer(tiny_model(tmp / "tiny"))
 
     def measure(name: str, server: LiveServer) -> dict:
         "One round for one contender: requests/s and latency at each concurrency, and its peak memory."
@@ -209,6 +224,12 @@ def main():
         for c in (1, 8, 32):
             ratio = results["fingers serve"][c]["rps"] / before[c]["rps"]
             print(f"ratio, requests/s at concurrency {c:>2}, fingers serve / at {args.against[:10]}: {ratio:.1f}x")
+    if args.ceiling:
+        tiny = results["  tiny model"][32]["rps"]
+        print(
+            f"ceiling: the service with a tiny model (FingerNet(4), a 15th of the compute) at concurrency 32: "
+            f"{tiny:.0f} requests/s, {tiny / base[32]['rps']:.1f}x the baseline"
+        )
     ok = lambda b: "PASS" if b else "FAIL"
     for name in ("fingers serve", "  --workers 1"):
         ours = results[name]

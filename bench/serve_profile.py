@@ -50,7 +50,7 @@ def main() -> None:
     script = tmp / "post.lua"
     script.write_text(LUA % photo_for_load(tmp / "hand.jpg"))
     print(f"# python bench/serve_profile.py {' '.join(sys.argv[1:])}\n# {machine('onnxruntime', 'fastapi', 'uvicorn')}")
-    with LiveServer(a.model) as server:
+    with LiveServer(a.model, args=("--workers", "1")) as server:  # one process: py-spy sees all of the serving
         wrk(server.url, a.connections, 2, script)                                     # warm up
         result = {}
         load = threading.Thread(target=lambda: result.update(wrk(server.url, a.connections, a.seconds + 2, script)))
