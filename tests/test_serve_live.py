@@ -30,7 +30,10 @@ def model(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(model):
-    with LiveServer(model, env={"FINGERS_MAX_FILES": "8", "FINGERS_MAX_BYTES": "2000000"}) as s:
+    # two workers, as on the 2 cores the targets are set for, whatever this machine has (test_memory sums them)
+    with LiveServer(
+        model, env={"FINGERS_MAX_FILES": "8", "FINGERS_MAX_BYTES": "2000000"}, args=("--workers", "2")
+    ) as s:
         yield s
 
 
@@ -233,14 +236,29 @@ def test_slow_clients_do_not_block_health(server):
     assert max(times) < 0.5, max(times)
 
 
+def text_bomb_png() -> bytes:
+    "A small PNG whose compressed text chunks would inflate to 60 MB as it is opened (fingers refuses it)."
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    for i in range(60):
+        info.add_text(f"t{i}", "0" * 1_000_000, zip=True)
+    b = BytesIO()
+    Image.fromarray(draw_hand(2, True, np.random.default_rng(0))).save(b, format="PNG", pnginfo=info)
+    return b.getvalue()
+
+
 def test_concurrent_abuse_does_not_block_health(server):
-    "Sixty concurrent requests of large junk and of many images while /health is polled."
+    "Ninety concurrent requests of large junk, of many images and of PNG text bombs while /health is polled."
     junk = [("files", (f"{i}.png", np.random.default_rng(i).bytes(1_500_000))) for i in range(1)]
     many = [("files", (f"{i}.png", hand_png(i % 6, i))) for i in range(8)]
+    bomb = text_bomb_png()
+    assert len(bomb) < 200_000
+    bombs = [("files", (f"bomb{i}.png", bomb)) for i in range(4)]
 
     def flood():
         with httpx.Client(timeout=60) as c:
-            for files in (junk, many) * 5:
+            for files in (junk, many, bombs) * 5:
                 c.post(server.url + "/predict", files=files)
 
     threads = [threading.Thread(target=flood) for _ in range(6)]
@@ -300,12 +318,30 @@ def test_two_workers_report_all_their_requests(model, tmp_path):
     assert not list(tmp_path.glob("fingers-metrics-*"))
 
 
-def test_default_is_one_worker_per_core(server):
+def test_default_is_one_worker_per_core(model):
     "Without --workers, `fingers serve` starts a process per usable core (one process serves in place)."
     from fingers.cli import usable_cores
 
-    workers = worker_pids(server)
+    with LiveServer(model) as s:
+        time.sleep(1)
+        workers = worker_pids(s)
     assert len(workers) == (usable_cores() if usable_cores() > 1 else 0), workers
+
+
+def test_workers_from_environment_and_port_taken(model):
+    "FINGERS_WORKERS sets the number; a second `fingers serve` on a port in use is refused with a clear error."
+    with LiveServer(model, env={"FINGERS_WORKERS": "3"}) as s:
+        time.sleep(2)
+        assert len(worker_pids(s)) == 3
+        exe = str(Path(sys.executable).parent / "fingers")
+        r = subprocess.run(
+            [exe, "serve", str(model), "--host", "127.0.0.1", "--port", str(s.port), "--workers", "2"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert r.returncode == 2 and f"cannot listen on 127.0.0.1:{s.port}" in r.stderr, r.stderr
+        assert httpx.get(s.url + "/health").status_code == 200
 
 
 def worker_pids(server: LiveServer) -> list[int]:
@@ -322,7 +358,7 @@ def test_connections_spread_over_workers(model, tmp_path):
         deadline = time.time() + 60
         while len(list(shared.glob("recent-*.npy"))) < 2 and time.time() < deadline:
             time.sleep(0.2)
-        time.sleep(2)  # both have started their app: let both be listening
+        time.sleep(2)  # both are loading their model: let both finish and listen
         clients = [httpx.Client(timeout=30) for _ in range(16)]
         barrier = threading.Barrier(len(clients))
 
@@ -335,7 +371,7 @@ def test_connections_spread_over_workers(model, tmp_path):
         for c in clients:
             c.close()
         per_worker = sorted(int((np.load(f)[:, -1] > 0).sum()) for f in shared.glob("recent-*.npy"))
-        assert sum(per_worker) == 16 and per_worker[0] >= 2, per_worker  # all to one: p = 3e-5 if spread at random
+        assert sum(per_worker) == 16 and per_worker[0] >= 1, per_worker  # all to one: p = 3e-5 if spread at random
 
 
 def test_a_worker_that_dies_stops_the_service(model):
@@ -348,5 +384,27 @@ def test_a_worker_that_dies_stops_the_service(model):
         assert s.proc.wait(30) == 1
         out = s.proc.stdout.read()
         assert "worker 1 of 2 ended (exit code -9), so the service stopped" in out, out
-        time.sleep(0.5)
-        assert not Path(f"/proc/{workers[1]}").exists() or "zombie" in Path(f"/proc/{workers[1]}/status").read_text()
+        assert not running(workers[1])
+
+
+def test_workers_end_with_a_killed_supervisor(model):
+    "A supervisor killed outright (SIGKILL, out of memory) leaves no worker serving on behind it."
+    with LiveServer(model, args=("--workers", "2")) as s:
+        time.sleep(2)
+        workers = worker_pids(s)
+        s.proc.kill()
+        s.proc.wait(10)
+        deadline = time.time() + 30
+        while time.time() < deadline and any(map(running, workers)):
+            time.sleep(0.2)
+        assert not any(map(running, workers)), workers
+
+
+def running(pid: int) -> bool:
+    "Whether process `pid` exists and has not ended (a zombie waiting to be reaped has)."
+    try:
+        return "\tZ" not in next(
+            x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("State")
+        )
+    except FileNotFoundError:
+        return False
