@@ -32,7 +32,7 @@ fi
 : "${FINGERS_WANDB_PROJECT:=fingers}"
 : "${FINGERS_WANDB_SECRET:=wandb-api-key}"             # Secret Manager: the W&B key (none: runs stay offline)
 : "${FINGERS_API_KEY_SECRET:=fingers-api-key}"         # Secret Manager: the service's API key
-# Cloud Run sizing, from bench/serve.txt: one process on 2 vCPUs serves hundreds of images a second in under 400 MB
+# Cloud Run sizing, from bench/serve.txt: a worker per vCPU (2) serves about 900 images a second in under 300 MB
 : "${FINGERS_RUN_CPU:=2}"
 : "${FINGERS_RUN_MEMORY:=1Gi}"
 : "${FINGERS_RUN_CONCURRENCY:=32}"
