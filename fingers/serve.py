@@ -253,7 +253,7 @@ class BodyLimit:
 
 class _TooLarge(Exception): pass
 
-# %% ../nbs/40_serve.ipynb #12ecb54a
+# %% ../nbs/40_serve.ipynb #c8db440b
 PAGE = Path(str(files("fingers"))) / "assets" / "index.html"  # the web page, installed with the package
 OPEN_ROUTES = ("/", "/health", "/ready", "/docs", "/openapi.json", "/docs/oauth2-redirect")  # no API key needed
 
@@ -284,17 +284,17 @@ class Service:
         gc.collect(); gc.freeze()      # what start-up made lives as long as the process: kept out of every collection
         self.ready = True
 
-    async def predict(self, images: np.ndarray) -> np.ndarray:
-        "Class probabilities of prepared images, batched with other requests'; counted, and kept for /drift."
+    async def predict(self, images: np.ndarray) -> list[dict]:
+        "The predictions of prepared images, batched with other requests'; counted, and kept for /drift."
         probs = await self.batcher.submit(images)
         feats = image_features(images) | model_features(probs)      # here: a hop to a thread costs more
         self.recent.add(feats)
-        for i, p in enumerate(probs):
-            label = self.predictor.describe(p)
-            self.metrics.predictions.labels(label["label"]).inc(); self.metrics.images.inc()
-            if label["uncertain"]: self.metrics.uncertain.inc()
+        answers = [self.predictor.describe(p) for p in probs]
+        for i, a in enumerate(answers):
+            self.metrics.predictions.labels(a["label"]).inc(); self.metrics.images.inc()
+            if a["uncertain"]: self.metrics.uncertain.inc()
             self.metrics.brightness.observe(feats["brightness"][i]); self.metrics.contrast.observe(feats["contrast"][i])
-        return probs
+        return answers
 
 # %% ../nbs/40_serve.ipynb #ea8db5c3
 async def read_images(request: Request, s: Settings) -> list[tuple[str, bytes]]:
@@ -377,7 +377,7 @@ class Observe:
             self.metrics.requests.labels(path, str(status)).inc()
             self.metrics.latency.labels(path).observe(time.perf_counter() - t0)
 
-# %% ../nbs/40_serve.ipynb #a1145947
+# %% ../nbs/40_serve.ipynb #f3ec4b36
 def create_app(settings: Settings) -> FastAPI:
     "The service for `settings`; the model is loaded when the app starts."
     service = Service(settings)
@@ -444,10 +444,10 @@ def create_app(settings: Settings) -> FastAPI:
         with service.batcher.on_the_way():
             files = await read_images(request, settings)
             images = await prepare_uploads(files, settings.max_pixels)
-        probs = await service.predict(images)
+        answers = await service.predict(images)
         out = []
-        for (name, _), image, p in zip(files, images, probs):
-            r = {"name": name, **service.predictor.describe(p)}
+        for (name, _), image, answer in zip(files, images, answers):
+            r = {"name": name, **answer}
             if include_input: r["input_png"] = _png_base64(image)
             out.append(r)
         return JSONResponse({"model_version": service.predictor.version, "predictions": out})   # no re-encoding
