@@ -1,6 +1,7 @@
 """The service as clients meet it: a live `fingers serve` on a loopback port, real HTTP, bad inputs of every kind,
 an OpenAPI fuzzer, and clients that misbehave while the health probe must keep answering."""
 
+import contextlib
 import os
 import shutil
 import signal
@@ -18,7 +19,7 @@ import numpy as np
 import pytest
 from bad_inputs import png, png_claiming
 from PIL import Image
-from serving import LiveServer, tiny_model
+from serving import FINGERS, LiveServer, free_port, tiny_model
 
 from fingers.synthetic import draw_hand
 
@@ -408,3 +409,32 @@ def running(pid: int) -> bool:
         )
     except FileNotFoundError:
         return False
+
+
+@pytest.mark.parametrize("after", [0.3, 0.6, 0.9, 1.5])
+def test_ctrl_c_while_starting(model, after):
+    "Ctrl-C (SIGINT to the whole process group) at any moment of the start: a clean stop, no traceback, nothing left."
+    port = free_port()
+    cmd = [FINGERS, "serve", str(model), "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    time.sleep(after)
+    os.killpg(proc.pid, signal.SIGINT)
+    try:
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        with contextlib.suppress(ProcessLookupError): os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode in (0, 130), (proc.returncode, out)
+    assert "Traceback" not in out, out
+    deadline = time.time() + 10
+    while time.time() < deadline and group_alive(proc.pid): time.sleep(0.2)
+    assert not group_alive(proc.pid)
+
+
+def group_alive(pgid: int) -> bool:
+    "Whether any process of group `pgid` still runs (zombies aside)."
+    return any(running(int(p.name)) for p in Path("/proc").iterdir() if p.name.isdigit() and pgid_of(p) == pgid)
+
+
+def pgid_of(proc_dir: Path) -> int | None:
+    try: return int(proc_dir.joinpath("stat").read_text().rsplit(")", 1)[1].split()[2])
+    except (OSError, ValueError, IndexError): return None
