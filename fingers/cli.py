@@ -36,10 +36,11 @@ from fingers.core import (
 )
 
 # %% auto #0
-__all__ = ['ParamPairs', 'COMMANDS', 'BAR_FORMAT', 'UVICORN', 'RunFailed', 'command', 'command_parser', 'param_values', 'main',
-           'data', 'fit', 'train_notebook', 'TerminalProgress', 'train', 'evaluate', 'evaluate_photos', 'read_photos',
-           'predict', 'robustness', 'drift_reference', 'drift', 'cgroup_cpu_limit', 'cpu_quotas', 'usable_cores',
-           'check_service', 'port_socket', 'sigint_here_only', 'serve_worker', 'run_workers', 'serve']
+__all__ = ['ParamPairs', 'COMMANDS', 'BAR_FORMAT', 'COUNT_FORMAT', 'UVICORN', 'RunFailed', 'command', 'command_parser',
+           'param_values', 'main', 'data', 'fit', 'train_notebook', 'TerminalProgress', 'train', 'evaluate',
+           'evaluate_photos', 'read_photos', 'predict', 'robustness', 'drift_reference', 'drift', 'cgroup_cpu_limit',
+           'cpu_quotas', 'usable_cores', 'check_service', 'port_socket', 'sigint_here_only', 'serve_worker',
+           'run_workers', 'serve']
 
 # %% ../nbs/90_cli.ipynb #7b48e3cb
 class RunFailed(Exception):
@@ -186,10 +187,11 @@ def train_notebook() -> Path:
     import fingers
     return Path(fingers.__file__).parent / "assets" / "train.ipynb"
 
-# %% ../nbs/90_cli.ipynb #b2fd9d28
+# %% ../nbs/90_cli.ipynb #e0069200
 BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} steps [{elapsed}<{remaining}{postfix}]"
+COUNT_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]"     # a stage's count
 
-# %% ../nbs/90_cli.ipynb #59a5ceb6
+# %% ../nbs/90_cli.ipynb #96f4ab63
 class TerminalProgress:
     "Draws the training notebook's progress states on stderr: a bar per epoch, all of them even if states were missed."
     def __init__(self): self.bar, self.epoch, self.stage, self.drawn = None, None, None, set()
@@ -204,7 +206,17 @@ class TerminalProgress:
         elif stage not in ("train", self.stage):
             self.close()
             if stage not in (None, "done"): print(f"  {stage}...", file=sys.stderr)
+        if stage not in ("train", None, "done") and "total" in p: self._count(p)
         self.stage = stage
+
+    def _count(self, p: dict) -> None:
+        "The bar of a stage's own count: `done` of `total` `what` (the corrupted image sets judged, say)."
+        from tqdm import tqdm
+        if self.bar is None:
+            self.epoch = None
+            self.bar = tqdm(total=p["total"], desc=f"    {p.get('what', 'done')}", file=sys.stderr,
+                            bar_format=COUNT_FORMAT)
+        self.bar.update(p["done"] - self.bar.n)
 
     def _update(self, p: dict, **extra) -> None:
         from tqdm import tqdm  # a terminal's bar, even when called from Jupyter

@@ -180,7 +180,7 @@ def corrupt(images: np.ndarray, name: str, severity: int, seed: int = 0) -> np.n
     rng = np.random.default_rng([seed, list(CORRUPTIONS).index(name), severity])
     return CORRUPTIONS[name](images, severity, rng)
 
-# %% ../nbs/21_robustness.ipynb #43dcbfe4
+# %% ../nbs/21_robustness.ipynb #67ab1eaa
 def _scores(table: dict[str, dict[int, float]], clean: float, n: int, seed: int) -> dict:
     "A robustness report from its table of accuracies (corruption -> severity -> accuracy)."
     mean = lambda names: float(np.mean([v for c in names for v in table[c].values()])) if names else float("nan")
@@ -199,7 +199,7 @@ def _scores(table: dict[str, dict[int, float]], clean: float, n: int, seed: int)
 
 def robustness_reports(predicts: Mapping[Any, Callable[[np.ndarray], np.ndarray]], images: np.ndarray,
                        labels: np.ndarray, corruptions: tuple[str, ...] | None = None, seed: int = 0,
-                       progress: bool = True) -> dict[Any, dict]:
+                       progress: bool | Callable[[int, int], None] = True) -> dict[Any, dict]:
     "`robustness_report` of each classifier in `predicts`, every corrupted set made once (the next while they judge)."
     from concurrent.futures import ThreadPoolExecutor
 
@@ -210,17 +210,20 @@ def robustness_reports(predicts: Mapping[Any, Callable[[np.ndarray], np.ndarray]
     acc = lambda predict, x: float(np.mean(np.asarray(predict(x)) == labels))
     sets = [(c, s) for c in corruptions for s in SEVERITIES]
     tables: dict[Any, dict] = {k: {c: {} for c in corruptions} for k in predicts}
-    with ThreadPoolExecutor(1) as pool, tqdm(total=len(sets), desc="corruptions", disable=not progress) as bar:
+    report = progress if callable(progress) else None                  # told (sets judged, sets) instead of a bar
+    with ThreadPoolExecutor(1) as pool, tqdm(total=len(sets), desc="corruptions", disable=progress is not True) as bar:
         made = pool.submit(corrupt, images, *sets[0], seed)
         for i, (c, s) in enumerate(sets):
             x = made.result()
             if i + 1 < len(sets): made = pool.submit(corrupt, images, *sets[i + 1], seed)
             for k, predict in predicts.items(): tables[k][c][s] = acc(predict, x)
             bar.update()
+            if report: report(i + 1, len(sets))
     return {k: _scores(tables[k], acc(predict, images), len(labels), seed) for k, predict in predicts.items()}
 
 def robustness_report(predict: Callable[[np.ndarray], np.ndarray], images: np.ndarray, labels: np.ndarray,
-                      corruptions: tuple[str, ...] | None = None, seed: int = 0, progress: bool = True) -> dict:
+                      corruptions: tuple[str, ...] | None = None, seed: int = 0,
+                      progress: bool | Callable[[int, int], None] = True) -> dict:
     "Accuracy of `predict` on clean `images` and under each corruption and severity, with summary scores."
     return robustness_reports({0: predict}, images, labels, corruptions, seed, progress)[0]
 
