@@ -3,7 +3,7 @@ and the same suite for the fp32 model it must stay close to), with the code of a
 worktree) and the code as it is, side by side in one run: each in its own child process, one after the other on the
 same cores, on the same exported model files. Both must report the same numbers; the times are what differ.
 
-    FINGERS_DATA=../shared/data/fingers.zip python bench/evaluate.py RUN [--before 066c9c7] [--rounds 1]
+    FINGERS_DATA=../shared/data/fingers.zip python bench/evaluate.py RUN [--before 066c9c7] [--rounds 2]
 
 RUN: a run folder of `fingers train` (its `fp32/` and served-form folders, e.g. `int8/`).
 """
@@ -23,7 +23,7 @@ from machine import machine  # noqa: E402
 # What nbs/train.ipynb's evaluation cell does with either version of the code: the served form with photos, then fp32
 # (before: a second evaluate_run; with `alongside`: in the same pass, on the same corrupted images).
 CHILD = r'''
-import inspect, json, sys, time
+import hashlib, inspect, json, sys, time
 from fingers.data import load_data
 from fingers.predict import Predictor
 from fingers.report import evaluate_run
@@ -33,14 +33,19 @@ t = time.perf_counter()
 model, reference = Predictor(served), Predictor(fp32)
 if "alongside" in inspect.signature(evaluate_run).parameters:
     report = evaluate_run(model, data, photos=photos, progress=False, alongside={"fp32": reference})
-    fp32_summary = report["alongside"]["fp32"]
+    fp32_report = report["alongside"]["fp32"]
 else:
     report = evaluate_run(model, data, photos=photos, progress=False)
-    fp32_summary = evaluate_run(reference, data, progress=False)["summary"]
+    fp32_report = evaluate_run(reference, data, progress=False)
 seconds = time.perf_counter() - t
+digest = lambda parts: hashlib.sha256(json.dumps(parts, sort_keys=True, default=lambda o: o.tolist()).encode()
+                                      ).hexdigest()[:16]
 keys = ("accuracy", "robustness_score", "robustness_score_unseen", "photos_count_accuracy")
 print(json.dumps({"seconds": seconds, "served": {k: report["summary"].get(k) for k in keys},
-                  "fp32": {k: fp32_summary.get(k) for k in keys[:3]}}))
+                  "fp32": {k: fp32_report["summary"].get(k) for k in keys[:3]},
+                  "served_digest": digest({k: report.get(k) for k in ("evaluation", "rejection", "robustness",
+                                                                      "photos", "summary", "probs")}),
+                  "fp32_digest": digest({k: fp32_report[k] for k in ("evaluation", "robustness")})}))
 '''
 
 
@@ -61,7 +66,7 @@ def main(argv=None) -> None:
     ap.add_argument("--data", default=os.environ.get("FINGERS_DATA"))
     ap.add_argument("--photos", type=Path, default=Path(os.environ.get("FINGERS_PHOTOS",
                                                                         "../shared/data/sign-digits.zip")))
-    ap.add_argument("--rounds", type=int, default=1, help="before, now, before, now, ...")
+    ap.add_argument("--rounds", type=int, default=2, help="rounds, the order alternating: before, now; now, before")
     a = ap.parse_args(argv)
     if not a.data: sys.exit("bench/evaluate.py needs the real data: --data or FINGERS_DATA")
     from photos import photos_folder
@@ -74,8 +79,8 @@ def main(argv=None) -> None:
         try:
             photos = photos_folder(a.photos, tmp / "photos") if a.photos.exists() else None
             rows: dict[str, list[dict]] = {"before": [], "now": []}
-            for _ in range(a.rounds):
-                for name, code in (("before", before), ("now", REPO)):
+            for r in range(a.rounds):                   # the order alternates: before first, then now first, ...
+                for name, code in (("before", before), ("now", REPO))[::1 if r % 2 == 0 else -1]:
                     rows[name].append(evaluate_child(code, a.data, a.run.resolve(), a.form, photos))
                     print(f"# {name}: {rows[name][-1]['seconds']:.0f} s", flush=True)
         finally:
@@ -87,8 +92,11 @@ def main(argv=None) -> None:
         for key, value in b[0][part].items():
             if value is not None: print(f"| {a.form if part == 'served' else part} {key} | {value:.4f} | "
                                         f"{n[0][part][key]:.4f} |")
-    same = all(r["served"] == b[0]["served"] and r["fp32"] == b[0]["fp32"] for r in b + n)
-    print(f"\nsame numbers in every run: {'yes' if same else 'NO'}")
+    same = all(r["served_digest"] == b[0]["served_digest"] and r["fp32_digest"] == b[0]["fp32_digest"] for r in b + n)
+    print(f"\nthe same reports in every run (digests of every part, probabilities included; of fp32's evaluation and "
+          f"robustness): served {b[0]['served_digest']}, fp32 {b[0]['fp32_digest']}: {'yes' if same else 'NO'}")
+    print("seconds of each run: " + "; ".join(f"{k} {', '.join(str(round(r['seconds'])) for r in v)}"
+                                              for k, v in rows.items()))
     print(f"ratio, evaluation time, before / now: {min(r['seconds'] for r in b) / min(r['seconds'] for r in n):.2f}x")
 
 

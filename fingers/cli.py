@@ -191,7 +191,7 @@ def train_notebook() -> Path:
 BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} steps [{elapsed}<{remaining}{postfix}]"
 COUNT_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]"     # a stage's count
 
-# %% ../nbs/90_cli.ipynb #96f4ab63
+# %% ../nbs/90_cli.ipynb #817d681d
 class TerminalProgress:
     "Draws the training notebook's progress states on stderr: a bar per epoch, all of them even if states were missed."
     def __init__(self): self.bar, self.epoch, self.stage, self.drawn = None, None, None, set()
@@ -212,6 +212,7 @@ class TerminalProgress:
     def _count(self, p: dict) -> None:
         "The bar of a stage's own count: `done` of `total` `what` (the corrupted image sets judged, say)."
         from tqdm import tqdm
+        if self.bar is not None and (p["done"] < self.bar.n or p["total"] != self.bar.total): self.close()  # anew
         if self.bar is None:
             self.epoch = None
             self.bar = tqdm(total=p["total"], desc=f"    {p.get('what', 'done')}", file=sys.stderr,
@@ -521,7 +522,7 @@ def check_service(environ: dict) -> None:
         from fingers.drift import load_reference
         load_reference(settings.drift_reference)
 
-# %% ../nbs/90_cli.ipynb #c1965f30
+# %% ../nbs/90_cli.ipynb #57f66b0b
 UVICORN = dict(log_level="warning", access_log=False, limit_concurrency=1024, timeout_keep_alive=5)  # every server
 
 def port_socket(host: str, port: int, shared: bool = True) -> socket.socket:
@@ -536,12 +537,15 @@ def port_socket(host: str, port: int, shared: bool = True) -> socket.socket:
 
 @contextlib.contextmanager
 def sigint_here_only():
-    "Processes started inside ignore SIGINT, which Ctrl-C sends their whole group: this process stops them instead."
-    main = threading.current_thread() is threading.main_thread()
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None      # inherited through exec, unlike handlers
+    "Processes started inside ignore SIGINT, which Ctrl-C sends their whole group: this one stops them (main thread)."
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield; return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})      # a Ctrl-C meanwhile waits for us, not lost
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)             # inherited through exec, unlike a handler
     try: yield
     finally:
-        if main: signal.signal(signal.SIGINT, old)
+        signal.signal(signal.SIGINT, signal.SIG_DFL if old is None else old)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 def serve_worker(host: str, port: int, environ: dict) -> None:
     "One worker process: the service of `environ` on a socket of its own at `host`:`port`, until its parent ends."

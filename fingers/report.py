@@ -24,7 +24,7 @@ from .robustness import plot_robustness, robustness_reports
 # %% auto #0
 __all__ = ['ROBUSTNESS_PER_CLASS', 'Scorer', 'evaluate_run', 'save_run_report', 'report_text']
 
-# %% ../nbs/24_report.ipynb #6b38a441
+# %% ../nbs/24_report.ipynb #19d351b2
 class Scorer(Protocol):
     "What a report needs of a model: class probabilities of prepared images, and its rejection threshold."
     threshold: float | None
@@ -42,24 +42,23 @@ def evaluate_run(model: Scorer, data: Processed, split: str = "test", robustness
     labels, others = s.labels.astype(int), dict(alongside or {})
     probs = model.probabilities(np.asarray(s.images))
     parts: dict[str, Any] = {"evaluation": evaluate_predictions(probs, labels) | {"split": split}}
-    beside = {k: {"evaluation": evaluate_predictions(m.probabilities(np.asarray(s.images)), labels)}
-              for k, m in others.items()}
+    beside = {k: {"evaluation": evaluate_predictions(m.probabilities(np.asarray(s.images)), labels)
+                  | {"split": split}} for k, m in others.items()}
     if model.threshold is not None:
         probe, kinds = non_hand_probe()
         parts["rejection"] = rejection_report(probs, model.probabilities(probe), kinds, model.threshold)
     if robustness:
-        pick = balanced_indices(labels, per_class=ROBUSTNESS_PER_CLASS, seed=0)
-        judges = {k: (lambda x, m=m: m.probabilities(x).argmax(1))
-                  for k, m in {None: model, **others}.items()}
+        pick, this = balanced_indices(labels, per_class=ROBUSTNESS_PER_CLASS, seed=0), object()
+        judges = {k: (lambda x, m=m: m.probabilities(x).argmax(1)) for k, m in [(this, model), *others.items()]}
         reps = robustness_reports(judges, np.asarray(s.images[pick]), labels[pick], progress=progress)
-        parts["robustness"] = reps[None]
+        parts["robustness"] = reps[this]
         for k in others: beside[k]["robustness"] = reps[k]
     if photos is not None:
         parts["photos"], photo_data = evaluate_photos(photos, model.probabilities, model.threshold, progress is True)
     meta = {"synthetic_data": data.synthetic, "data_checksum": data.meta["source_checksum"]}
     return {**parts, "summary": metrics_summary(**parts) | meta, "probs": probs, "images": s.images, "labels": labels,
             "photo_data": photo_data if photos is not None else None,
-            "alongside": {k: metrics_summary(**v) for k, v in beside.items()}}
+            "alongside": {k: v | {"summary": metrics_summary(**v)} for k, v in beside.items()}}
 
 # %% ../nbs/24_report.ipynb #ace39194
 def save_run_report(report: dict[str, Any], out: str | os.PathLike, **extra: Any) -> dict[str, Any]:

@@ -180,7 +180,7 @@ def corrupt(images: np.ndarray, name: str, severity: int, seed: int = 0) -> np.n
     rng = np.random.default_rng([seed, list(CORRUPTIONS).index(name), severity])
     return CORRUPTIONS[name](images, severity, rng)
 
-# %% ../nbs/21_robustness.ipynb #67ab1eaa
+# %% ../nbs/21_robustness.ipynb #0fa6815a
 def _scores(table: dict[str, dict[int, float]], clean: float, n: int, seed: int) -> dict:
     "A robustness report from its table of accuracies (corruption -> severity -> accuracy)."
     mean = lambda names: float(np.mean([v for c in names for v in table[c].values()])) if names else float("nan")
@@ -204,13 +204,13 @@ def robustness_reports(predicts: Mapping[Any, Callable[[np.ndarray], np.ndarray]
     from concurrent.futures import ThreadPoolExecutor
 
     from tqdm.auto import tqdm
-    labels, corruptions = np.asarray(labels), tuple(corruptions or CORRUPTIONS)
+    labels, corruptions = np.asarray(labels), tuple(dict.fromkeys(corruptions or CORRUPTIONS))   # each once
     if unknown := [c for c in corruptions if c not in CORRUPTIONS]:
         raise ValueError(f"unknown corruption {unknown[0]!r}: expected one of {', '.join(CORRUPTIONS)}")
     acc = lambda predict, x: float(np.mean(np.asarray(predict(x)) == labels))
     sets = [(c, s) for c in corruptions for s in SEVERITIES]
     tables: dict[Any, dict] = {k: {c: {} for c in corruptions} for k in predicts}
-    report = progress if callable(progress) else None                  # told (sets judged, sets) instead of a bar
+    tell = progress if callable(progress) else None                    # told (sets judged, sets) instead of a bar
     with ThreadPoolExecutor(1) as pool, tqdm(total=len(sets), desc="corruptions", disable=progress is not True) as bar:
         made = pool.submit(corrupt, images, *sets[0], seed)
         for i, (c, s) in enumerate(sets):
@@ -218,7 +218,7 @@ def robustness_reports(predicts: Mapping[Any, Callable[[np.ndarray], np.ndarray]
             if i + 1 < len(sets): made = pool.submit(corrupt, images, *sets[i + 1], seed)
             for k, predict in predicts.items(): tables[k][c][s] = acc(predict, x)
             bar.update()
-            if report: report(i + 1, len(sets))
+            if tell: tell(i + 1, len(sets))
     return {k: _scores(tables[k], acc(predict, images), len(labels), seed) for k, predict in predicts.items()}
 
 def robustness_report(predict: Callable[[np.ndarray], np.ndarray], images: np.ndarray, labels: np.ndarray,

@@ -411,23 +411,45 @@ def running(pid: int) -> bool:
         return False
 
 
-@pytest.mark.parametrize("after", [0.3, 0.6, 0.9, 1.5])
-def test_ctrl_c_while_starting(model, after):
-    "Ctrl-C (SIGINT to the whole process group) at any moment of the start: a clean stop, no traceback, nothing left."
+def spawned(pid: int) -> list[int]:
+    "The spawned children (the service check, then the workers) of process `pid`."
+    try: children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError: return []
+    return [int(c) for c in children if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text(errors="replace")]
+
+
+def answers(port: int) -> bool:
+    try: return httpx.get(f"http://127.0.0.1:{port}/health", timeout=0.5).status_code == 200
+    except httpx.HTTPError: return False
+
+
+MOMENTS = {  # what can be seen of each moment of the start, in order
+    "checking the service": lambda pid, port: len(spawned(pid)) >= 1,
+    "starting the workers": lambda pid, port: len(spawned(pid)) >= 2,
+    "serving": lambda pid, port: answers(port),
+}
+
+
+@pytest.mark.parametrize("moment", list(MOMENTS))
+def test_ctrl_c_while_starting(model, moment):
+    "Ctrl-C (SIGINT to the whole process group) at each moment of the start: a clean stop, no traceback, nothing left."
     port = free_port()
     cmd = [FINGERS, "serve", str(model), "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    time.sleep(after)
-    os.killpg(proc.pid, signal.SIGINT)
     try:
+        deadline = time.time() + 120
+        while not MOMENTS[moment](proc.pid, port):
+            assert proc.poll() is None and time.time() < deadline, f"never saw: {moment}"
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGINT)
         out, _ = proc.communicate(timeout=30)
-    finally:
+        assert proc.returncode in (0, 130), (proc.returncode, out)
+        assert "Traceback" not in out, out
+        deadline = time.time() + 10
+        while time.time() < deadline and group_alive(proc.pid): time.sleep(0.2)
+        assert not group_alive(proc.pid), "a process of the service outlived it"
+    finally:                                                       # only cleans up: the asserts came first
         with contextlib.suppress(ProcessLookupError): os.killpg(proc.pid, signal.SIGKILL)
-    assert proc.returncode in (0, 130), (proc.returncode, out)
-    assert "Traceback" not in out, out
-    deadline = time.time() + 10
-    while time.time() < deadline and group_alive(proc.pid): time.sleep(0.2)
-    assert not group_alive(proc.pid)
 
 
 def group_alive(pgid: int) -> bool:
