@@ -19,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 from machine import machine  # noqa: E402
+from worktree import checkout  # noqa: E402
 
 # What nbs/train.ipynb's evaluation cell does with either version of the code: the served form with photos, then fp32
 # (before: a second evaluate_run; with `alongside`: in the same pass, on the same corrupted images).
@@ -74,17 +75,13 @@ def main(argv=None) -> None:
     print(f"# {machine('onnxruntime', 'numpy', 'scipy')}")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        before = tmp / "before"
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(before), a.before], check=True)
-        try:
+        with checkout(a.before, tmp / "before") as before:
             photos = photos_folder(a.photos, tmp / "photos") if a.photos.exists() else None
             rows: dict[str, list[dict]] = {"before": [], "now": []}
             for r in range(a.rounds):                   # the order alternates: before first, then now first, ...
                 for name, code in (("before", before), ("now", REPO))[::1 if r % 2 == 0 else -1]:
                     rows[name].append(evaluate_child(code, a.data, a.run.resolve(), a.form, photos))
                     print(f"# {name}: {rows[name][-1]['seconds']:.0f} s", flush=True)
-        finally:
-            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(before)], check=False)
     b, n = rows["before"], rows["now"]
     print(f"\n| | before ({a.before}) | now |\n|---|---|---|")
     print(f"| seconds (best of {a.rounds}) | {min(r['seconds'] for r in b):.0f} | {min(r['seconds'] for r in n):.0f} |")

@@ -12,6 +12,7 @@ errors, serving process memory under 400 MB.
 """
 
 import argparse
+import contextlib
 import re
 import shutil
 import subprocess
@@ -28,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 from machine import machine  # noqa: E402
 from serving import LiveServer, free_port, tiny_model  # noqa: E402
+from worktree import checkout  # noqa: E402
 
 LUA = r"""
 wrk.method = "POST"
@@ -93,10 +95,8 @@ def wrk(url: str, connections: int, seconds: int, script: Path) -> dict:
     }
 
 
-def old_server(ref: str, folder: Path) -> list[str]:
-    "The command that serves `fingers.serve:app` from the package at git commit `ref` (checked out into `folder`)."
-    repo = Path(__file__).parent.parent
-    subprocess.run(["git", "-C", str(repo), "worktree", "add", "--detach", str(folder), ref], check=True)
+def old_server(folder: Path) -> list[str]:
+    "The command that serves `fingers.serve:app` from the package in `folder` (a checkout of another commit)."
     code = (
         "import sys; sys.meta_path = [f for f in sys.meta_path if 'editable' not in repr(f)]; "  # not this checkout's
         f"sys.path.insert(0, {str(folder)!r}); import fingers, uvicorn; "
@@ -127,7 +127,7 @@ def main():
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk is needed: apt-get install wrk")
-    tmp = Path(tempfile.mkdtemp())
+    tmp, cleanup = Path(tempfile.mkdtemp()), contextlib.ExitStack()
     model = args.model or default_model(tmp / "model")
     photo = photo_for_load(tmp / "hand.jpg")
     script = tmp / "post.lua"
@@ -164,7 +164,7 @@ def main():
             old_model,
             env={"FINGERS_MODEL": str(Path(old_model).resolve())},
             port=old_port,
-            command=[*old_server(args.against, tmp / "old"), str(old_port)],
+            command=[*old_server(cleanup.enter_context(checkout(args.against, tmp / "old"))), str(old_port)],
         )
     contenders |= {
         "fingers serve": LiveServer(model),  # one process per usable core
@@ -201,9 +201,7 @@ def main():
             for name in names[r % len(names) :] + names[: r % len(names)]:
                 runs[name].append(measure(name, contenders[name]))
     finally:
-        if args.against:
-            repo = Path(__file__).parent.parent
-            subprocess.run(["git", "-C", str(repo), "worktree", "remove", "--force", str(tmp / "old")], check=False)
+        cleanup.close()                                 # the checkout of --against, if any
     med = lambda xs: float(np.median(xs))
     results = {
         name: {c: {k: med([x[c][k] for x in rs]) for k in ("rps", "p50", "p99")} for c in (1, 8, 32)}

@@ -22,6 +22,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 from machine import machine  # noqa: E402
+from worktree import checkout  # noqa: E402
 
 CHILD = r'''
 import json, sys, time, torch
@@ -108,10 +109,7 @@ def main(argv=None) -> None:
     if data.synthetic: sys.exit("bench/train.py needs the real data: --data or FINGERS_DATA")
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        base_code = tmp / "baseline"
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "-q", str(base_code), a.baseline],
-                       check=True)
-        try:
+        with checkout(a.baseline, tmp / "baseline") as base_code:
             rows = {}
             for name, code in (("baseline", base_code), ("current", REPO)):
                 t = time.perf_counter()
@@ -120,8 +118,6 @@ def main(argv=None) -> None:
             photos = photos_folder(a.photos, tmp / "photos") if a.photos.exists() else None
             for name in rows:
                 rows[name] |= judge(tmp / name / "model.pt", data, photos, tmp / name)
-        finally:
-            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(base_code)], check=False)
     b, c = rows["baseline"], rows["current"]
     print(f"\n| | baseline ({a.baseline}) | current |\n|---|---|---|")
     for key, fmt in (("train_seconds", "{:.0f} s"), ("images_per_s", "{:.0f}"), ("batch_ms", "{:.0f} ms"),

@@ -24,7 +24,7 @@ from .robustness import plot_robustness, robustness_reports
 # %% auto #0
 __all__ = ['ROBUSTNESS_PER_CLASS', 'Scorer', 'evaluate_run', 'save_run_report', 'report_text']
 
-# %% ../nbs/24_report.ipynb #19d351b2
+# %% ../nbs/24_report.ipynb #e0312841
 class Scorer(Protocol):
     "What a report needs of a model: class probabilities of prepared images, and its rejection threshold."
     threshold: float | None
@@ -39,20 +39,20 @@ def evaluate_run(model: Scorer, data: Processed, split: str = "test", robustness
     "The parts of a model's report (evaluation, rejection, robustness, photos), their `summary`, and `alongside`'s."
     if split not in data.splits: raise FingersError(f"split {split!r} not in the data (has {', '.join(data.splits)})")
     s = data[split]
-    labels, others = s.labels.astype(int), dict(alongside or {})
-    probs = model.probabilities(np.asarray(s.images))
+    images, labels, alongside = np.asarray(s.images), s.labels.astype(int), dict(alongside or {})
+    probs = model.probabilities(images)
     parts: dict[str, Any] = {"evaluation": evaluate_predictions(probs, labels) | {"split": split}}
-    beside = {k: {"evaluation": evaluate_predictions(m.probabilities(np.asarray(s.images)), labels)
-                  | {"split": split}} for k, m in others.items()}
+    beside = {k: {"evaluation": evaluate_predictions(m.probabilities(images), labels) | {"split": split}}
+              for k, m in alongside.items()}
     if model.threshold is not None:
         probe, kinds = non_hand_probe()
         parts["rejection"] = rejection_report(probs, model.probabilities(probe), kinds, model.threshold)
     if robustness:
         pick, this = balanced_indices(labels, per_class=ROBUSTNESS_PER_CLASS, seed=0), object()
-        judges = {k: (lambda x, m=m: m.probabilities(x).argmax(1)) for k, m in [(this, model), *others.items()]}
-        reps = robustness_reports(judges, np.asarray(s.images[pick]), labels[pick], progress=progress)
-        parts["robustness"] = reps[this]
-        for k in others: beside[k]["robustness"] = reps[k]
+        judges = {k: (lambda x, m=m: m.probabilities(x).argmax(1)) for k, m in [(this, model), *alongside.items()]}
+        reps = robustness_reports(judges, images[pick], labels[pick], progress=progress)
+        parts["robustness"] = reps.pop(this)
+        for k, rep in reps.items(): beside[k]["robustness"] = rep
     if photos is not None:
         parts["photos"], photo_data = evaluate_photos(photos, model.probabilities, model.threshold, progress is True)
     meta = {"synthetic_data": data.synthetic, "data_checksum": data.meta["source_checksum"]}
