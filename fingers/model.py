@@ -181,7 +181,7 @@ def autocast(device: torch.device, precision: str = "bf16"):
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
     if precision == "fp32": return contextlib.nullcontext()
-    if device.type == "cpu": return torch.autocast("cpu", dtype=torch.bfloat16) if cpu_has_bf16() else contextlib.nullcontext()
+    if device.type == "cpu" and cpu_has_bf16(): return torch.autocast("cpu", dtype=torch.bfloat16)
     if device.type == "cuda" and torch.cuda.is_bf16_supported(): return torch.autocast("cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
