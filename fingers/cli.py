@@ -39,8 +39,8 @@ from fingers.core import (
 __all__ = ['ParamPairs', 'COMMANDS', 'BAR_FORMAT', 'COUNT_FORMAT', 'UVICORN', 'RunFailed', 'command', 'command_parser',
            'param_values', 'main', 'data', 'fit', 'train_notebook', 'TerminalProgress', 'train', 'evaluate',
            'evaluate_photos', 'read_photos', 'predict', 'robustness', 'drift_reference', 'drift', 'cgroup_cpu_limit',
-           'cpu_quotas', 'usable_cores', 'check_service', 'port_socket', 'sigint_here_only', 'serve_worker',
-           'run_workers', 'serve']
+           'cpu_quotas', 'usable_cores', 'check_service', 'report_check', 'check_apart', 'port_socket',
+           'sigint_here_only', 'serve_worker', 'run_workers', 'serve']
 
 # %% ../nbs/90_cli.ipynb #7b48e3cb
 class RunFailed(Exception):
@@ -522,6 +522,31 @@ def check_service(environ: dict) -> None:
         from fingers.drift import load_reference
         load_reference(settings.drift_reference)
 
+def report_check(environ: dict, answer) -> None:
+    "`check_service` in a child process: its `FingersError`'s message, or None, sent through the pipe end `answer`."
+    try: check_service(environ); answer.send(None)
+    except FingersError as e: answer.send(str(e))
+
+def check_apart(environ: dict) -> None:
+    "`check_service` in a short-lived process, stopped at once when this one is interrupted (Ctrl-C, SIGTERM)."
+    from importlib import import_module
+    from multiprocessing import get_context
+    ctx = get_context("spawn")
+    ours, theirs = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=import_module("fingers.cli").report_check, args=(environ, theirs), name="service check")
+    try:
+        with sigint_here_only(): child.start()
+        theirs.close()
+        try: error = ours.recv()
+        except EOFError:                                   # it died before it could answer: its traceback is above
+            child.join(); raise RunFailed(f"the service check ended (exit code {child.exitcode})") from None
+        if error: raise FingersError(error)
+    finally:
+        if child.is_alive(): child.terminate()
+        child.join(10)
+        if child.is_alive(): child.kill()
+
+
 # %% ../nbs/90_cli.ipynb #57f66b0b
 UVICORN = dict(log_level="warning", access_log=False, limit_concurrency=1024, timeout_keep_alive=5)  # every server
 
@@ -612,14 +637,7 @@ def serve(model: Path,  # a run folder, or a model.onnx with its model.json besi
     workers = workers or usable_cores()
     env = {"FINGERS_MODEL": str(Path(model).resolve())} | ({"FINGERS_API_KEY": api_key} if api_key else {})
     if workers == 1: check_service({**os.environ, **env})
-    else:
-        from concurrent.futures import ProcessPoolExecutor
-        from importlib import import_module
-        from multiprocessing import get_context
-        check = import_module("fingers.cli").check_service       # by its module, which the new process imports
-        with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
-            with sigint_here_only(): checked = pool.submit(check, {**os.environ, **env})
-            checked.result()
+    else: check_apart({**os.environ, **env})
     shared = None
     if workers > 1:                        # one directory where every worker counts, so /metrics sums them all
         shared = tempfile.mkdtemp(prefix="fingers-metrics-")

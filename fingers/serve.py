@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import gc
+import hashlib
 import hmac
 import json
 import os
@@ -466,10 +467,20 @@ def create_app(settings: Settings) -> FastAPI:
         current = service.recent.snapshot()
         if (n := len(current["brightness"])) < MIN_IMAGES:
             raise ServiceError(409, "too_few", f"{n} recent images: at least {MIN_IMAGES} are needed")
-        version = service.predictor.version
-        try: summary, page = await asyncio.to_thread(drift_in_subprocess, service.reference, current, version)
-        except DriftError as e: raise ServiceError(409, "drift", str(e)) from None
+        summary, page = await drift_report(current)
         return HTMLResponse(page) if format == "html" else summary
+
+    drift_lock, drift_cache = asyncio.Lock(), {}
+    async def drift_report(current: dict) -> tuple[dict, str]:
+        "One report at a time (each is a process: many at once would exhaust memory); reused for the same inputs."
+        key = hashlib.sha256(b"".join(np.ascontiguousarray(v).tobytes() for v in current.values())).hexdigest()
+        async with drift_lock:
+            if key not in drift_cache:
+                try: made = await asyncio.to_thread(drift_in_subprocess, service.reference, current,
+                                                    service.predictor.version)
+                except DriftError as e: raise ServiceError(409, "drift", str(e)) from None
+                drift_cache.clear(); drift_cache[key] = made
+            return drift_cache[key]
 
     return app
 

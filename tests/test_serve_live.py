@@ -185,6 +185,8 @@ def test_schemathesis_finds_no_server_error(server):
             "--seed",
             "1",
             "--no-color",
+            "--request-timeout",
+            "120",                        # a 5xx is what it looks for; a busy machine may be slow
         ],
         capture_output=True,
         text=True,
