@@ -19,6 +19,7 @@ import socket
 import sys
 import tempfile
 import threading
+import time
 import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -348,15 +349,17 @@ def evaluate_photos(folder: Path,  # photos in sub-folders named by finger count
     return rep
 
 # %% ../nbs/90_cli.ipynb #50ee0fd3
-def read_photos(sources: list[str]) -> list[tuple[str, Any, str | None]]:
-    "(name, prepared image or None, error or None) for each image file in `sources` (files and folders), in order."
-    from fingers.preprocess import ImageError, image_files, prepare
+def read_photos(sources: list[str], predictor=None) -> list[tuple[str, Any, str | None]]:
+    "(name, (inputs, hands) or None, error or None) of each image file in `sources`, in order (no predictor: whole)."
+    from fingers.hands import picture_inputs
+    from fingers.preprocess import ImageError, image_files
+    read = predictor.inputs if predictor is not None else picture_inputs
     out = []
     for source in sources:
         try: files = image_files(source)
         except (ImageError, OSError) as e: out.append((str(source), None, str(e))); continue
         for f in files:
-            try: out.append((str(f), prepare(f, str(f)), None))
+            try: out.append((str(f), read(f, str(f)), None))
             except (ImageError, OSError) as e: out.append((str(f), None, str(e)))
     return out
 
@@ -368,9 +371,10 @@ def predict(images: list[str],  # image files, or folders of them (any size, col
     "Classify images with an exported model (no PyTorch needed): one JSON line per image, an error line per bad one."
     import numpy as np
     predictor = _predictor(model)
-    photos = read_photos(images)
-    good = [img for _, img, _ in photos if img is not None]
-    probs = iter(predictor.probabilities(np.stack(good)) if good else [])
+    photos = read_photos(images, predictor)
+    good = [reading for _, reading, _ in photos if reading is not None]
+    probs = predictor.probabilities(np.concatenate([crops for crops, _ in good])) if good else None
+    answers = iter(predictor.answers(good, probs) if good else [])
     results, failed = [], 0
     for name, _, error in photos:                         # in the order given: each file its answer or its error
         if error is not None:
@@ -378,8 +382,9 @@ def predict(images: list[str],  # image files, or folders of them (any size, col
             print(json.dumps({"image": name, "error": error}))
             print(f"fingers predict: error: {error}", file=sys.stderr)
             continue
-        r = {"image": name, **predictor.describe(next(probs))}
-        if not all_probabilities: r.pop("probabilities")
+        r = {"image": name, **next(answers)}
+        if not all_probabilities:
+            for a in [r, *(r["hands"] or [])]: a.pop("probabilities")
         print(json.dumps(r)); results.append(r)
     if failed: raise FingersError(f"{failed} of {len(photos)} input(s) could not be read")
     return results
@@ -465,12 +470,14 @@ def drift(*, reference: Path,  # file from `fingers drift-reference`
     is_download = path.is_dir() and ((path / "train").exists() or (path / "test").exists())
     if path.suffix.lower() in IMAGE_SUFFIXES or path.is_dir() and not is_download:
         import numpy as np
-        photos = read_photos([current])
+        photos = read_photos([current], predictor)                # what the model is given: the hands found
         for _, _, error in photos:
             if error is not None: print(f"fingers drift: skipped: {error}", file=sys.stderr)
-        if all(img is None for _, img, _ in photos): raise FingersError(f"no readable image in {current}")
-        images = np.stack([img for _, img, _ in photos if img is not None])
-    else: images, _, _ = _split_images(current, split)
+        if all(reading is None for _, reading, _ in photos): raise FingersError(f"no readable image in {current}")
+        images = np.concatenate([reading[0] for _, reading, _ in photos if reading is not None])
+    else:
+        images, _, _ = _split_images(current, split)
+        if predictor is not None and predictor.finder is not None: images = predictor.model_inputs(images)
     snapshot, summary = drift_report(ref, features(images, predictor), predictor.version if predictor else None)
     save_drift_report(snapshot, summary, out)
     verdict = f"DRIFT in {', '.join(summary['drifted_features'])}" if summary["drift"] else "no drift"
@@ -608,9 +615,10 @@ def run_workers(workers: int, host: str, port: int) -> None:
         started = [p for p in procs if p.pid]
         for p in started:
             if p.is_alive(): p.terminate()                # SIGTERM: uvicorn answers what it has, then stops
+        deadline = time.monotonic() + 10                  # 10 s for them all, however many: then killed
         for p in started:
-            p.join(10)
-            if p.is_alive(): p.kill()
+            p.join(max(0.0, deadline - time.monotonic()))
+            if p.is_alive(): p.kill(); p.join()
         for s, h in handlers.items(): signal.signal(s, h)
         held.close()
     if ended and not stop.is_set():

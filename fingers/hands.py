@@ -18,13 +18,15 @@ import numpy as np
 from fastcore.basics import patch
 from PIL import Image
 
-from .core import SIZE, FingersError
+from .core import SIZE, FingersError, border_pixels
+from .preprocess import MAX_PIXELS, load_image, prepare, to_gray
 
 # %% auto #0
 __all__ = ['FINDER_DIR', 'PALM_MODEL', 'LANDMARK_MODEL', 'FINDER_VERSION', 'PALM_SIZE', 'LANDMARK_SIZE', 'PALM_POINTS',
-           'BOX_MARGIN', 'CROP_SIDE', 'CROP_CENTRE', 'FinderError', 'finder_model', 'warp', 'to_region', 'from_region',
-           'palm_anchors', 'box_iou', 'weighted_nms', 'decode_palms', 'upright_angle', 'palm_region', 'landmark_region',
-           'Hand', 'HandFinder', 'distinct', 'palm_size', 'crop_region', 'hand_crop', 'crop_landmarks']
+           'BOX_MARGIN', 'CROP_SIDE', 'CROP_CENTRE', 'FIND_SIDE', 'FinderError', 'finder_model', 'warp', 'to_region',
+           'from_region', 'palm_anchors', 'box_iou', 'weighted_nms', 'decode_palms', 'upright_angle', 'palm_region',
+           'landmark_region', 'Hand', 'HandFinder', 'distinct', 'palm_size', 'crop_region', 'hand_crop',
+           'crop_landmarks', 'picture_inputs']
 
 # %% ../nbs/05_hands.ipynb #59adad02
 class FinderError(FingersError):
@@ -47,13 +49,14 @@ def finder_model(name: str, folder: str | os.PathLike = FINDER_DIR) -> bytes:
     return data
 
 # %% ../nbs/05_hands.ipynb #4c0669d6
-def warp(img: Image.Image, region: tuple[float, ...], size: int) -> np.ndarray:
-    "The rotated `region` (cx, cy, w, h, angle) of `img`, sampled to `size` x `size` (same mode as `img`)."
+def warp(img: Image.Image, region: tuple[float, ...], size: int, fill: int = 0) -> np.ndarray:
+    "The rotated `region` (cx, cy, w, h, angle) of `img`, sampled to `size` x `size` (same mode; `fill` outside it)."
     cx, cy, w, h, angle = region
     c, s = math.cos(angle), math.sin(angle)
     a, b, d, e = c * w / size, -s * h / size, s * w / size, c * h / size   # output pixel steps, in the picture
     coeffs = (a, b, cx - (a + b) * size / 2, d, e, cy - (d + e) * size / 2)
-    return np.asarray(img.transform((size, size), Image.Transform.AFFINE, coeffs, Image.Resampling.BILINEAR))
+    return np.asarray(img.transform((size, size), Image.Transform.AFFINE, coeffs, Image.Resampling.BILINEAR,
+                                    fillcolor=fill))
 
 def to_region(points: np.ndarray, region: tuple[float, ...]) -> np.ndarray:
     "Points (N x 2, pixels of the picture) in `region`'s own frame: (0, 0) its top-left corner, (1, 1) the opposite."
@@ -166,6 +169,11 @@ class Hand:
         box = tuple(float(v) for v in (*(lo - m), *(hi + m)))
         return cls(box, float(score), np.asarray(landmarks, np.float32), float(handedness), found_by)
 
+    def scaled(self, k: float) -> Hand:
+        "The same hand in a picture `k` times as large: its box and landmarks (z too) times `k`."
+        return Hand(tuple(v * k for v in self.box), self.score, self.landmarks * np.float32(k), self.handedness,
+                    self.found_by)
+
     def as_dict(self) -> dict:
         "The hand as JSON-ready values: box (rounded pixels), score, how it was found."
         return {"box": [round(v, 1) for v in self.box], "score": round(self.score, 4), "found_by": self.found_by}
@@ -244,10 +252,28 @@ def crop_region(landmarks: np.ndarray) -> tuple[float, ...]:
 def hand_crop(gray: Image.Image | np.ndarray, hand: Hand, size: int = SIZE) -> np.ndarray:
     "The counter's input for `hand`: its crop of the grey picture `gray`, `size` x `size` uint8."
     img = gray if isinstance(gray, Image.Image) else Image.fromarray(np.asarray(gray, np.uint8))
-    return warp(img if img.mode == "L" else img.convert("L"), crop_region(hand.landmarks), size)
+    img, (cx, cy, w, h, angle) = img if img.mode == "L" else img.convert("L"), crop_region(hand.landmarks)
+    if (k := int(w // (2 * size))) >= 2:                    # sampled from at most twice its resolution: no aliasing
+        img, cx, cy, w, h = img.reduce(k), (cx + 0.5) / k - 0.5, (cy + 0.5) / k - 0.5, w / k, h / k
+    fill = int(np.median(border_pixels(np.asarray(img), 1)))   # beyond the picture: its border's tone, as
+    return warp(img, (cx, cy, w, h, angle), size, fill)          # `pad_to_square` pads (black would be a false edge)
 
 def crop_landmarks(hand: Hand) -> np.ndarray:
     "The hand's landmarks in its crop's frame (21 x 3 float32): x, y in [0, 1] inside the crop, z on x's scale."
     region = crop_region(hand.landmarks)
     xy = to_region(hand.landmarks[:, :2], region)
     return np.column_stack([xy, hand.landmarks[:, 2] / region[2]]).astype(np.float32)
+
+# %% ../nbs/05_hands.ipynb #421df996
+FIND_SIDE = 1280  # a JPEG is decoded at least this large (its longer side) for the finder: small hands keep detail
+
+def picture_inputs(source, name: str = "image", finder: HandFinder | None = None,
+                   max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, list[Hand] | None]:
+    "The model's inputs of a picture: with `finder`, a crop per hand found, and the hands; else the picture, and None."
+    if finder is None: return prepare(source, name, max_pixels)[None], None
+    img = load_image(source, name, max_pixels, shrink_to=FIND_SIDE, colour=True)
+    gray = to_gray(img, name)
+    hands = finder.find(img.convert("RGB") if img.mode in ("RGB", "CMYK", "YCbCr") else Image.fromarray(gray))
+    crops = [hand_crop(gray, hand) for hand in hands]
+    k = img.info.get("reduction", 1.0)                       # a large JPEG decoded smaller: boxes in the file's pixels
+    return (np.stack(crops) if crops else np.zeros((0, SIZE, SIZE), np.uint8)), [h.scaled(k) for h in hands]

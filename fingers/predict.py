@@ -1,4 +1,4 @@
-"""`Predictor`: an exported model (ONNX) with its card, turning any images into finger counts, hands, confidences and an `uncertain` flag, with no PyTorch.
+"""`Predictor`: an exported model (ONNX) with its card, turning any picture into the hands it shows, each with its box, finger count, left or right, confidence and an `uncertain` flag, with no PyTorch.
 
 Docs: https://fingers-ml.github.io/fingers/predict.html.md"""
 
@@ -17,10 +17,12 @@ from typing import Any
 import numpy as np
 
 from .core import CLASSES, SIZE, FingersError, finger_count, hand_side, softmax, write_json
-from .preprocess import prepare
+from .hands import FINDER_VERSION, Hand, HandFinder, picture_inputs
+from .preprocess import MAX_PIXELS
 
 # %% auto #0
-__all__ = ['CARD', 'CARD_FORMAT', 'ModelCardError', 'model_version', 'write_model_card', 'check_card', 'read_card', 'Predictor']
+__all__ = ['CARD', 'CARD_FORMAT', 'NO_HAND', 'ModelCardError', 'model_version', 'write_model_card', 'check_card', 'read_card',
+           'Predictor']
 
 # %% ../nbs/30_predict.ipynb #f3f4c482
 CARD = "model.json"  # the card's name, beside the model file
@@ -33,8 +35,9 @@ def model_version(onnx_path: str | os.PathLike) -> str:
     "The first 16 hex digits of the SHA-256 of a model file."
     return hashlib.sha256(Path(onnx_path).read_bytes()).hexdigest()[:16]
 
-def write_model_card(onnx_path: str | os.PathLike, threshold: float, **info: Any) -> Path:
-    "Write model.json beside `onnx_path`: classes, rejection threshold, version and any `info`, atomically."
+def write_model_card(onnx_path: str | os.PathLike, threshold: float, finder: str | None = FINDER_VERSION,
+                     **info: Any) -> Path:
+    "Write model.json beside `onnx_path`: classes, threshold, the hand finder it reads crops of, version, `info`."
     onnx_path = Path(onnx_path)
     card = {
         "format": CARD_FORMAT,
@@ -42,7 +45,9 @@ def write_model_card(onnx_path: str | os.PathLike, threshold: float, **info: Any
         "threshold": threshold,
         "version": model_version(onnx_path),
         "onnx": onnx_path.name,
-        "input": f"N x 1 x {SIZE} x {SIZE} float32 in [0, 1], from fingers.preprocess.prepare",
+        "finder": finder,
+        "input": f"N x 1 x {SIZE} x {SIZE} float32 in [0, 1]: "
+                 + ("a crop per hand, fingers.hands.hand_crop" if finder else "a picture, fingers.preprocess.prepare"),
         **info,
     }
     check_card(card, onnx_path.with_name(CARD))
@@ -58,6 +63,8 @@ def check_card(card: Any, path: str | os.PathLike = CARD, version: str | None = 
     t = card.get("threshold")
     if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or not 0 <= t < 1:
         bad(f"threshold {t!r} is not a number in [0, 1): rejection would be wrong")
+    f = card.get("finder")
+    if f is not None and f != FINDER_VERSION: bad(f"made for hand finder {f!r}; this install has {FINDER_VERSION!r}")
     v = card.get("version")
     if not isinstance(v, str) or len(v) != 16: bad(f"version {v!r} is not a model file's 16-digit hash")
     if version is not None and v != version:
@@ -75,10 +82,15 @@ def read_card(onnx_path: str | os.PathLike) -> dict[str, Any]:
     except (UnicodeDecodeError, json.JSONDecodeError) as e: raise ModelCardError(f"{path}: not JSON ({e})") from None
     return check_card(card, path, model_version(onnx_path))
 
+# %% ../nbs/30_predict.ipynb #43865a93
+# a picture's answer when it shows no hand: no count is guessed
+NO_HAND = {"label": None, "fingers": None, "hand": None, "confidence": None, "uncertain": True, "probabilities": None}
+
 # %% ../nbs/30_predict.ipynb #67040762
 class Predictor:
     "An ONNX model and its card: class probabilities and labelled predictions for any images."
-    def __init__(self, onnx_path: str | os.PathLike, threads: int | None = None):
+    def __init__(self, onnx_path: str | os.PathLike, threads: int | None = None, find_hands: bool | None = None):
+        "`find_hands`: run the hand finder first (default: as the card says), else read each picture whole."
         import onnxruntime as ort
         self.path = Path(onnx_path)
         if self.path.is_dir(): self.path = self.path / "model.onnx"      # a run folder
@@ -90,6 +102,8 @@ class Predictor:
         try: self.session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
         except Exception as e:
             raise ModelCardError(f"{self.path} is not a loadable ONNX model ({type(e).__name__})") from None
+        find = bool(self.card.get("finder")) if find_hands is None else find_hands
+        self.finder = HandFinder(threads=threads) if find else None
 
     def probabilities(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
         "Class probabilities (N x 12) of prepared images (N x 128 x 128 uint8)."
@@ -103,11 +117,34 @@ class Predictor:
                for i in range(0, len(images), batch_size)]
         return np.concatenate(out) if out else np.empty((0, len(CLASSES)))
 
+    def inputs(self, source, name: str = "image", max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, list | None]:
+        "A picture's inputs and hands: `picture_inputs` with this predictor's finder."
+        return picture_inputs(source, name, self.finder, max_pixels)
+
+    def model_inputs(self, sources: list) -> np.ndarray:
+        "Every input the model reads of pictures `sources`, in order: a crop per hand found, or each picture whole."
+        crops = [self.inputs(s, f"image {i}")[0] for i, s in enumerate(sources)]
+        return np.concatenate(crops) if crops else np.zeros((0, SIZE, SIZE), np.uint8)
+
     def predict(self, sources: list, names: list[str] | None = None) -> list[dict]:
-        "Predictions for images in any form `prepare` takes: class, fingers, hand, confidence, uncertain."
+        "The answer for each picture (any form `load_image` takes): its best hand's count, and every hand's."
         names = names or [f"image {i}" for i in range(len(sources))]
-        if not len(sources): return []
-        return [self.describe(p) for p in self.probabilities(np.stack([prepare(s, n) for s, n in zip(sources, names)]))]
+        readings = [self.inputs(s, n) for s, n in zip(sources, names)]
+        if not readings: return []
+        return self.answers(readings, self.probabilities(np.concatenate([crops for crops, _ in readings])))
+
+    def answers(self, readings: list[tuple], probs: np.ndarray) -> list[dict]:
+        "Each picture's answer from its (inputs, hands) of `inputs` and the probabilities of all inputs in order."
+        out, at = [], 0
+        for crops, hands in readings:
+            out.append(self.answer(probs[at:at + len(crops)], hands)); at += len(crops)
+        return out
+
+    def answer(self, probs: np.ndarray, hands: list[Hand] | None) -> dict:
+        "One picture's answer: the best hand's prediction on top, each hand's with its box in `hands`; none: no count."
+        if hands is None: return {**self.describe(probs[0]), "hands": None}
+        each = [{**self.describe(p), **hand.as_dict()} for p, hand in zip(probs, hands)]
+        return {**(each[0] if each else NO_HAND), "hands": each}
 
     def describe(self, p: np.ndarray) -> dict:
         "One prediction from its class probabilities."

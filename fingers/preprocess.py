@@ -56,7 +56,7 @@ def draft_reduction(size: tuple[int, int], side: int) -> int:
     return next((k for k in (8, 4, 2) if max(size) // k >= side), 1)
 
 def load_image(source: bytes | str | os.PathLike | Image.Image | np.ndarray, name: str = "image",
-               max_pixels: int = MAX_PIXELS, shrink_to: int = 0) -> Image.Image:
+               max_pixels: int = MAX_PIXELS, shrink_to: int = 0, colour: bool = False) -> Image.Image:
     "Open `source` (bytes, path, PIL image or array) as a PIL image with its EXIF orientation applied."
     try:
         if isinstance(source, np.ndarray):
@@ -79,9 +79,12 @@ def load_image(source: bytes | str | os.PathLike | Image.Image | np.ndarray, nam
         check_size(*img.size, name, max_pixels)
         if isinstance(source, (Image.Image, np.ndarray)):     # the caller's own pixels: left as they are
             img.load(); return ImageOps.exif_transpose(img)
+        full = img.size
         if shrink_to and isinstance(img, JpegImageFile) and (k := draft_reduction(img.size, shrink_to)) > 1:
-            img.draft("L", (img.size[0] // k, img.size[1] // k))    # decode only the luminance, at 1/k of the size
+            img.draft("RGB" if colour else "L", (img.size[0] // k, img.size[1] // k))   # at 1/k of the size; only
+                                                                    # the luminance unless `colour` is asked for
         img.load()
+        img.info["reduction"] = full[0] / img.size[0]           # pixels of the file per pixel decoded
         ImageOps.exif_transpose(img, in_place=True)
         return img
     except ImageError: raise

@@ -17,9 +17,10 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, fields
+from functools import partial
 from importlib.resources import files
 from io import BytesIO
 from pathlib import Path
@@ -35,10 +36,10 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
 
 from . import drift
-from .core import FingersError
+from .core import CLASSES, FingersError
 from .drift import MIN_IMAGES, DriftError, check_reference, drift_in_subprocess, image_features, model_features
 from .predict import Predictor
-from .preprocess import ImageError, ImageTooLarge, prepare
+from .preprocess import ImageError, ImageTooLarge
 
 # %% auto #0
 __all__ = ['PAGE', 'OPEN_ROUTES', 'INLINE_PIXELS', 'INLINE_BYTES', 'app', 'Settings', 'MicroBatcher', 'Metrics', 'RecentInputs',
@@ -58,6 +59,7 @@ class Settings:
     batch_wait_ms: float = 1.0  # how long the first request waits for others to share its model run
     model_runs: int = 1  # model runs that may go at once in a process, each in a thread of its own
     threads: int = 1  # threads each model run uses (ONNX Runtime's intra-op threads)
+    readers: int = 2  # pictures read and searched for hands at once in a process, each in a thread of its own
     drift_reference: str = ""  # default: drift_reference.json beside the model, if there is one
     drift_window: int = 500  # how many recent images /drift compares with the reference
 
@@ -75,7 +77,7 @@ class Settings:
             raise FingersError("no model to serve: set FINGERS_MODEL to a run folder or a model.onnx")
         s = cls(**values)
         for name in ("max_bytes", "max_pixels", "max_files", "max_batch", "drift_window", "model_runs",
-                     "threads"):
+                     "threads", "readers"):
             if getattr(s, name) < 1:
                 raise FingersError(f"FINGERS_{name.upper()} must be at least 1, got {getattr(s, name)}")
         if not 0 <= s.batch_wait_ms <= 100:
@@ -274,6 +276,7 @@ class Service:
     async def start(self) -> None:
         s = self.settings
         self.predictor = Predictor(s.model, threads=s.threads)
+        self.readers = ThreadPoolExecutor(s.readers, thread_name_prefix="read")   # bounds the finder's CPU and memory
         self.batcher = MicroBatcher(self.predictor.probabilities, s.max_batch, s.batch_wait_ms / 1000,
                                     on_batch=self.metrics.batch.observe, workers=s.model_runs)
         await self.batcher.start()
@@ -285,16 +288,19 @@ class Service:
         gc.collect(); gc.freeze()      # what start-up made lives as long as the process: kept out of every collection
         self.ready = True
 
-    async def predict(self, images: np.ndarray) -> list[dict]:
-        "The predictions of prepared images, batched with other requests'; counted, and kept for /drift."
-        probs = await self.batcher.submit(images)
-        feats = image_features(images) | model_features(probs)      # here: a hop to a thread costs more
-        self.recent.add(feats)
-        answers = [self.predictor.describe(p) for p in probs]
-        for i, a in enumerate(answers):
-            self.metrics.predictions.labels(a["label"]).inc(); self.metrics.images.inc()
+    async def predict(self, readings: list[tuple]) -> list[dict]:
+        "Each picture's answer from its (inputs, hands), batched with other requests'; counted, and kept for /drift."
+        images = np.concatenate([crops for crops, _ in readings])
+        probs = await self.batcher.submit(images) if len(images) else np.zeros((0, len(CLASSES)))
+        if len(images):
+            feats = image_features(images) | model_features(probs)  # here: a hop to a thread costs more
+            self.recent.add(feats)
+            for b, c in zip(feats["brightness"], feats["contrast"]):
+                self.metrics.brightness.observe(b); self.metrics.contrast.observe(c)
+        answers = self.predictor.answers(readings, probs)
+        for a in answers:
+            self.metrics.predictions.labels(a["label"] or "no hand").inc(); self.metrics.images.inc()
             if a["uncertain"]: self.metrics.uncertain.inc()
-            self.metrics.brightness.observe(feats["brightness"][i]); self.metrics.contrast.observe(feats["contrast"][i])
         return answers
 
 # %% ../nbs/40_serve.ipynb #ea8db5c3
@@ -326,14 +332,14 @@ async def read_images(request: Request, s: Settings) -> list[tuple[str, bytes]]:
         return out
     finally: await form.close()
 
-def prepare_all(files: list[tuple[str, bytes]], max_pixels: int) -> np.ndarray:
-    "The model's inputs of uploaded files; `ServiceError` 413 or 415 naming the first that is not a usable image."
-    images = []
+def prepare_all(files: list[tuple[str, bytes]], read: Callable[[bytes, str], tuple]) -> list[tuple]:
+    "Each file's (inputs, hands) by `read(data, name)`; `ServiceError` 413 or 415 naming the first unusable one."
+    readings = []
     for name, data in files:
-        try: images.append(prepare(data, name, max_pixels))
+        try: readings.append(read(data, name))
         except ImageTooLarge as e: raise ServiceError(413, "too_large", str(e)) from None
         except ImageError as e: raise ServiceError(415, "not_an_image", str(e)) from None
-    return np.stack(images)
+    return readings
 
 INLINE_PIXELS, INLINE_BYTES = 640 * 480, 512_000  # JPEGs at most this large are prepared on the event loop
 
@@ -344,10 +350,11 @@ def cheap_to_prepare(data: bytes) -> bool:
     except Exception: return False
     return img.format == "JPEG" and img.size[0] * img.size[1] <= INLINE_PIXELS
 
-async def prepare_uploads(files: list[tuple[str, bytes]], max_pixels: int) -> np.ndarray:
-    "`prepare_all`, at once for small JPEGs (a thread costs more than they do), in a thread for anything else."
-    if all(cheap_to_prepare(data) for _, data in files): return prepare_all(files, max_pixels)
-    return await asyncio.to_thread(prepare_all, files, max_pixels)
+async def prepare_uploads(files: list[tuple[str, bytes]], read: Callable[[bytes, str], tuple],
+                          finding: bool = True, pool: Executor | None = None) -> list[tuple]:
+    "`prepare_all`: at once for small JPEGs read whole (a thread costs more), else in a thread of `pool`."
+    if not finding and all(cheap_to_prepare(data) for _, data in files): return prepare_all(files, read)
+    return await asyncio.get_running_loop().run_in_executor(pool, prepare_all, files, read)
 
 # %% ../nbs/40_serve.ipynb #149f0643
 class Observe:
@@ -388,6 +395,7 @@ def create_app(settings: Settings) -> FastAPI:
         await service.start()
         yield
         await service.batcher.stop()
+        service.readers.shutdown(wait=False)
         gc.unfreeze()                  # an app in a longer-lived process (tests, notebooks): its objects collectable
 
     app = FastAPI(title="fingers", version=_version(), lifespan=lifespan,
@@ -444,12 +452,13 @@ def create_app(settings: Settings) -> FastAPI:
     async def predict(request: Request, include_input: bool = False) -> dict:
         with service.batcher.on_the_way():
             files = await read_images(request, settings)
-            images = await prepare_uploads(files, settings.max_pixels)
-        answers = await service.predict(images)
+            read = partial(service.predictor.inputs, max_pixels=settings.max_pixels)
+            readings = await prepare_uploads(files, read, service.predictor.finder is not None, service.readers)
+        answers = await service.predict(readings)
         out = []
-        for (name, _), image, answer in zip(files, images, answers):
+        for (name, _), (crops, _), answer in zip(files, readings, answers):
             r = {"name": name, **answer}
-            if include_input: r["input_png"] = _png_base64(image)
+            if include_input: r["input_png"] = _png_base64(crops[0]) if len(crops) else None   # the best hand's
             out.append(r)
         return JSONResponse({"model_version": service.predictor.version, "predictions": out})   # no re-encoding
 

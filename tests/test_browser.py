@@ -113,7 +113,26 @@ def test_upload_a_photo(browser, model, photo):
         assert page.locator("#bars .bar").count() == len(CLASSES)
         assert page.get_attribute("#input-image", "src").startswith("data:image/png;base64,")  # what the model saw
         assert page.is_visible("#uncertain") == want["uncertain"]
+        assert page.locator("#boxes div").count() == len(want["hands"]) == 1       # the hand found, boxed
+        box = page.locator("#boxes div").bounding_box(); pic = page.locator("#photo").bounding_box()
+        x0, y0, x1, y1 = (v / 480 * pic["width"] for v in want["box"])              # the photo is 480 pixels wide
+        assert abs(box["x"] - pic["x"] - x0) < 3 and abs(box["width"] - (x1 - x0)) < 5, (box, pic, want["box"])
         shot(page, "upload")
+
+
+def test_a_photo_without_a_hand(browser, model, tmp_path):
+    "A picture the finder sees no hand in is answered so, with no count guessed and no bars."
+    empty = tmp_path / "wall.jpg"
+    Image.fromarray(np.full((360, 480, 3), 200, np.uint8)).save(empty)
+    with LiveServer(model) as server:
+        page = browser.new_page()
+        page.goto(server.url + "/")
+        page.set_input_files("#file", str(empty))
+        page.wait_for_selector("#answer[data-label]", timeout=20_000)
+        assert page.get_attribute("#answer", "data-label") == "none"
+        assert page.inner_text("#answer") == "No hand found" and page.is_visible("#uncertain")
+        assert page.locator("#bars .bar").count() == 0 and page.locator("#boxes div").count() == 0
+        shot(page, "no-hand")
 
 
 def test_take_a_webcam_picture(browser, model):

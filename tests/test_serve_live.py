@@ -275,8 +275,9 @@ def test_concurrent_abuse_does_not_block_health(server):
 
 
 def test_memory(server):
-    "The serving process stays small: no PyTorch, evidently only loaded for /drift."
-    assert server.peak_memory_mb() < 400, server.peak_memory_mb()
+    "The serving processes stay small: no PyTorch, evidently only loaded for /drift."
+    # the hand finder's two models and their runs cost about 65 MB a worker (at most `readers` pictures at once)
+    assert server.peak_memory_mb() < 540, server.peak_memory_mb()
 
 
 def test_api_key_and_port_from_environment(model):
