@@ -78,7 +78,7 @@ def our_model(folder: Path, run: Path) -> dict:
     from fingers.predict import Predictor
     predictor = Predictor(run)
     t = time.perf_counter()
-    report, _ = evaluate_photos(folder, predictor.probabilities, predictor.threshold, progress=False)
+    report, _ = evaluate_photos(folder, predictor, progress=False)
     seconds = time.perf_counter() - t
     card = predictor.card
     return {"accuracy": report["count_accuracy"], "ci95": report["count_accuracy_ci95"],

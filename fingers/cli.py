@@ -323,17 +323,24 @@ def evaluate_photos(folder: Path,  # photos in sub-folders named by finger count
                     *, model: Path,  # model.onnx (its model.json beside it) or the run folder holding them
                     out: Path | None = None,  # report folder: photos.json, the confusion, selective accuracy and errors
                     ):
-    "How a model counts fingers on your own labelled photos: accuracy, per count, uncertain share, errors."
+    "How a model counts fingers on your labelled photos, end to end; with a hands.csv, finder and counter apart."
     if out is not None: check_writable(out, folder=True)
     predictor = _predictor(model)
     require("monitor", "matplotlib", "statsmodels")
     from fingers.photos import evaluate_photos as score
     from fingers.photos import plot_photo_errors, plot_photo_report
-    rep, photos = score(folder, predictor.probabilities, predictor.threshold)
+    rep, photos = score(folder, predictor)
     for skipped in rep["skipped"]: print(f"fingers evaluate-photos: skipped: {skipped}", file=sys.stderr)
     lo, hi = rep["count_accuracy_ci95"]
-    print(f"finger count right on {rep['count_accuracy']:.1%} (95% CI {lo:.1%} to {hi:.1%}) of {rep['n']} photos; "
+    print(f"finger count right on {rep['count_accuracy']:.1%} (95% CI {lo:.1%} to {hi:.1%}) of {rep['n']} photos, "
+          f"end to end; no hand found in {rep['no_hand_share']:.1%}; "
           + ", ".join(f"{c}: {a:.0%}" for c, a in rep["per_count"].items()))
+    if boxes := rep.get("boxes"):
+        if "finder_recall" in boxes:
+            print(f"finder: the marked hand found (IoU >= 0.5) in {boxes['finder_recall']:.1%} of {boxes['n']} photos")
+        lo, hi = boxes["true_box_count_accuracy_ci95"]
+        print(f"counter on the true boxes: {boxes['true_box_count_accuracy']:.1%} (95% CI {lo:.1%} to {hi:.1%}); "
+              + ", ".join(f"{c}: {a:.0%}" for c, a in boxes["true_box_per_count"].items()))
     rest = rep["count_accuracy_unflagged"]
     print(
         f"{rep['uncertain_share']:.1%} flagged uncertain"

@@ -7,20 +7,24 @@ Docs: https://fingers-ml.github.io/fingers/photos.html.md"""
 # %% ../nbs/23_photos.ipynb #3bab1fea
 from __future__ import annotations
 
+import csv
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from .core import CLASSES, FingersError, finger_counts, is_right
+from .core import CLASSES, SIZE, FingersError, finger_counts, is_right
 from .evaluate import plot_gallery, wilson_interval
-from .preprocess import ImageError, image_files, prepare
+from .hands import box_iou, picture_inputs
+from .preprocess import ImageError, image_files, load_image, prepare
 
 # %% auto #0
-__all__ = ['PhotoFolderError', 'check_photo_folder', 'read_labelled_photos', 'selective_accuracy', 'photo_report',
-           'plot_photo_report', 'plot_photo_errors', 'evaluate_photos']
+__all__ = ['BOX_COLUMNS', 'PhotoFolderError', 'check_photo_folder', 'read_labelled_photos', 'selective_accuracy', 'photo_report',
+           'read_hand_boxes', 'true_box_input', 'box_report', 'plot_photo_report', 'plot_photo_errors', 'PhotoScorer',
+           'evaluate_photos']
 
 # %% ../nbs/23_photos.ipynb #7d9cced9
 class PhotoFolderError(FingersError):
@@ -35,21 +39,23 @@ def check_photo_folder(folder: str | os.PathLike) -> list[Path]:
     if not subs: raise PhotoFolderError(f"{folder} has no sub-folders named 0-5 or 0L-5R")
     return subs
 
-def read_labelled_photos(folder: str | os.PathLike, progress: bool = True) -> dict:
-    "The readable photos in `folder`'s labelled sub-folders, prepared, with counts, hands, paths, and those `skipped`."
+def read_labelled_photos(folder: str | os.PathLike, read: Callable = picture_inputs, progress: bool = True) -> dict:
+    "The photos in `folder`'s labelled sub-folders by `read`: the best hand's input, if one was found, the boxes."
     folder, subs = Path(folder), check_photo_folder(folder)
     paths, counts, hands = [], [], []
     for d in subs:
         try: files = image_files(d)
         except ImageError: continue                        # an empty label folder
         paths += files; counts += [int(d.name[0])] * len(files); hands += [d.name[1:]] * len(files)
-    images, keep, skipped = [], [], []
+    images, found, boxes, keep, skipped = [], [], [], [], []
     for i, p in enumerate(tqdm(paths, desc=f"photos in {folder.name}", unit="img", disable=not progress)):
-        try: images.append(prepare(p, str(p))); keep.append(i)
-        except (ImageError, OSError) as e: skipped.append(str(e))
+        try: crops, seen = read(p, str(p))
+        except (ImageError, OSError) as e: skipped.append(str(e)); continue
+        images.append(crops[0] if len(crops) else np.zeros((SIZE, SIZE), np.uint8)); found.append(len(crops) > 0)
+        boxes.append(None if seen is None else [h.box for h in seen]); keep.append(i)
     if not images: raise PhotoFolderError(f"the sub-folders of {folder} hold no readable images")
-    return {"images": np.stack(images), "counts": np.array(counts)[keep], "hands": np.array(hands)[keep],
-            "paths": [str(paths[i]) for i in keep], "skipped": skipped}
+    return {"images": np.stack(images), "found": np.array(found), "boxes": boxes, "counts": np.array(counts)[keep],
+            "hands": np.array(hands)[keep], "paths": [str(paths[i]) for i in keep], "skipped": skipped}
 
 # %% ../nbs/23_photos.ipynb #ddfefb25
 def selective_accuracy(confidence: np.ndarray, correct: np.ndarray, points: int = 101) -> dict[str, list[float]]:
@@ -63,22 +69,26 @@ def selective_accuracy(confidence: np.ndarray, correct: np.ndarray, points: int 
 
 # %% ../nbs/23_photos.ipynb #f9fd728e
 def photo_report(probs: np.ndarray, counts: np.ndarray, hands: np.ndarray | None = None,
-                 threshold: float | None = None) -> dict:
-    "Finger-count accuracy (with interval, per count, unflagged), count confusion and selective accuracy of `probs`."
+                 threshold: float | None = None, found: np.ndarray | None = None) -> dict:
+    "Count accuracy (interval, per count, unflagged), confusion, selective accuracy; a photo not `found` is wrong."
     probs, counts = np.asarray(probs), np.asarray(counts)
     if len(probs) == 0 or probs.shape != (len(counts), len(CLASSES)):
         raise ValueError(f"expected probabilities of shape ({len(counts)}, {len(CLASSES)}), got {probs.shape}")
+    found = np.ones(len(counts), bool) if found is None else np.asarray(found, bool)
     pred = probs.argmax(1)
-    answered, confidence = finger_counts(pred), probs.max(1)
+    answered, confidence = np.where(found, finger_counts(pred), -1), np.where(found, probs.max(1), 0.0)  # -1: no hand
     correct = answered == counts
-    flagged = confidence < threshold if threshold is not None else np.zeros(len(counts), bool)
-    confusion = np.bincount(counts * 6 + answered, minlength=36).reshape(6, 6)
+    flagged = ~found | (confidence < threshold if threshold is not None else False)
+    confusion = np.bincount(counts[found] * 6 + answered[found], minlength=36).reshape(6, 6)   # of the hands found
     lo, hi = wilson_interval(int(correct.sum()), len(correct))
     report = {
         "n": int(len(counts)),
         "count_accuracy": float(correct.mean()),
         "count_accuracy_ci95": [lo, hi],
         "per_count": {int(c): float(correct[counts == c].mean()) for c in np.unique(counts)},
+        "per_count_ci95": {int(c): wilson_interval(int(correct[counts == c].sum()), int((counts == c).sum()))
+                           for c in np.unique(counts)},
+        "no_hand_share": float((~found).mean()),
         "threshold": threshold,
         "uncertain_share": float(flagged.mean()),
         "count_accuracy_unflagged": float(correct[~flagged].mean()) if (~flagged).any() else None,  # None: all flagged
@@ -86,9 +96,50 @@ def photo_report(probs: np.ndarray, counts: np.ndarray, hands: np.ndarray | None
         "selective": selective_accuracy(confidence, correct),
     }
     if hands is not None and (np.asarray(hands) != "").any():
-        known = np.asarray(hands) != ""
+        known = (np.asarray(hands) != "") & found
         report["hand_accuracy"] = float((is_right(pred[known]) == (np.asarray(hands)[known] == "R")).mean())
     return report
+
+# %% ../nbs/23_photos.ipynb #38ab0bb2
+BOX_COLUMNS = ("path", "width", "height", "count", "xmin", "ymin", "xmax", "ymax")  # hands.csv, one row per hand
+
+def read_hand_boxes(folder: str | os.PathLike) -> dict[str, list[list[float]]] | None:
+    "The true hand boxes of `folder`'s `hands.csv` by photo path (relative to `folder`); None without one."
+    path = Path(folder) / "hands.csv"
+    if not path.is_file(): return None
+    with path.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows or set(BOX_COLUMNS) - set(rows[0]):
+        raise PhotoFolderError(f"{path}: expected the columns {', '.join(BOX_COLUMNS)}")
+    boxes: dict[str, list[list[float]]] = {}
+    for n, r in enumerate(rows, 2):
+        try: boxes.setdefault(r["path"], []).append([float(r[k]) for k in ("xmin", "ymin", "xmax", "ymax")])
+        except (TypeError, ValueError): raise PhotoFolderError(f"{path}, line {n}: a box that is not numbers") from None
+    return boxes
+
+# %% ../nbs/23_photos.ipynb #63ad7b47
+def true_box_input(path: str | os.PathLike, box: list[float], margin: float = 1.2) -> np.ndarray:
+    "The model's input of the true hand `box` of photo `path`: the square `margin` times its longer side, prepared."
+    img = load_image(path, str(path))
+    (x0, y0, x1, y1), half = box, margin * max(box[2] - box[0], box[3] - box[1]) / 2
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return prepare(img.crop((round(cx - half), round(cy - half), round(cx + half), round(cy + half))))
+
+def box_report(photos: dict, truth: dict[str, list[list[float]]], folder: str | os.PathLike,
+               probabilities: Callable[[np.ndarray], np.ndarray]) -> dict:
+    "Finder recall at IoU >= 0.5 and the counter on the true boxes, over the photos with one true hand."
+    rel = [str(Path(p).relative_to(folder)) for p in photos["paths"]]
+    one = [i for i, r in enumerate(rel) if len(truth.get(r, [])) == 1]
+    if not one: raise PhotoFolderError(f"{folder}/hands.csv marks no photo of its labelled sub-folders with one hand")
+    out: dict = {"n": len(one)}
+    if photos["boxes"][one[0]] is not None:                   # a finder ran: did it find the marked hand?
+        hit = np.array([bool(photos["boxes"][i]) and box_iou(photos["boxes"][i], truth[rel[i]]).max() >= 0.5
+                        for i in one])
+        out |= {"finder_recall": float(hit.mean()), "finder_recall_ci95": wilson_interval(int(hit.sum()), len(hit))}
+    probs = probabilities(np.stack([true_box_input(photos["paths"][i], truth[rel[i]][0]) for i in one]))
+    counter = photo_report(probs, photos["counts"][one])
+    return out | {"true_box_" + k: counter[k] for k in ("count_accuracy", "count_accuracy_ci95", "per_count",
+                                                        "per_count_ci95")}
 
 # %% ../nbs/23_photos.ipynb #390041f4
 def plot_photo_report(report: dict, title: str = "real photos"):
@@ -135,11 +186,18 @@ def plot_photo_errors(images: np.ndarray, probs: np.ndarray, counts: np.ndarray,
     )
 
 # %% ../nbs/23_photos.ipynb #4c787415
-def evaluate_photos(folder: str | os.PathLike, probabilities: Callable[[np.ndarray], np.ndarray],
-                    threshold: float | None, progress: bool = True) -> tuple[dict, dict]:
-    "(report, photos) of a model on the labelled photos in `folder`: see `photo_report` and `read_labelled_photos`."
-    photos = read_labelled_photos(folder, progress=progress)
-    probs = probabilities(photos["images"])
-    report = photo_report(probs, photos["counts"], photos["hands"], threshold)
+class PhotoScorer(Protocol):
+    "What judging photos needs of a model: its inputs of a picture, their class probabilities, its threshold."
+    threshold: float | None
+    def inputs(self, source, name: str = "image") -> tuple[np.ndarray, list | None]: ...
+    def probabilities(self, images: np.ndarray) -> np.ndarray: ...
+
+def evaluate_photos(folder: str | os.PathLike, model: PhotoScorer, progress: bool = True) -> tuple[dict, dict]:
+    "(report, photos) of `model` on the labelled photos in `folder`, through its own path; with boxes, stage by stage."
+    photos = read_labelled_photos(folder, model.inputs, progress=progress)
+    probs = model.probabilities(photos["images"])
+    report = photo_report(probs, photos["counts"], photos["hands"], model.threshold, photos["found"])
+    if (truth := read_hand_boxes(folder)) is not None:
+        report["boxes"] = box_report(photos, truth, folder, model.probabilities)
     report |= {"folder": str(folder), "skipped": photos["skipped"]}
     return report, photos | {"probs": probs}

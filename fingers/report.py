@@ -26,9 +26,10 @@ __all__ = ['ROBUSTNESS_PER_CLASS', 'Scorer', 'evaluate_run', 'save_run_report', 
 
 # %% ../nbs/24_report.ipynb #e0312841
 class Scorer(Protocol):
-    "What a report needs of a model: class probabilities of prepared images, and its rejection threshold."
+    "What a report needs of a model: class probabilities of its inputs, its rejection threshold; for photos, `inputs`."
     threshold: float | None
     def probabilities(self, images: np.ndarray) -> np.ndarray: ...
+    def inputs(self, source, name: str = "image") -> tuple[np.ndarray, list | None]: ...   # as `Predictor.inputs`
 
 ROBUSTNESS_PER_CLASS = 100  # test images of each class that the corruption suite runs on
 
@@ -54,7 +55,7 @@ def evaluate_run(model: Scorer, data: Processed, split: str = "test", robustness
         parts["robustness"] = reps.pop(this)
         for k, rep in reps.items(): beside[k]["robustness"] = rep
     if photos is not None:
-        parts["photos"], photo_data = evaluate_photos(photos, model.probabilities, model.threshold, progress is True)
+        parts["photos"], photo_data = evaluate_photos(photos, model, progress is True)   # through its finder
     meta = {"synthetic_data": data.synthetic, "data_checksum": data.meta["source_checksum"]}
     return {**parts, "summary": metrics_summary(**parts) | meta, "probs": probs, "images": s.images, "labels": labels,
             "photo_data": photo_data if photos is not None else None,
