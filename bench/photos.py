@@ -102,9 +102,11 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = photos_folder(a.photos, Path(tmp))
         n = sum(1 for _ in folder.glob("[0-5]/*"))
+        shown = [c for c in range(6) if (folder / str(c)).is_dir()]          # the counts the set has
         print(f"# {n} photos in {a.photos}\n")
-        print("| model | count accuracy | 1 | 2 | 3 | 4 | 5 | flagged uncertain | accuracy of the rest | ms/photo |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
+        columns = ["model", "count accuracy", *map(str, shown), "flagged uncertain", "accuracy of the rest", "ms/photo"]
+        print("| " + " | ".join(columns) + " |")
+        print("|---" * (len(shown) + 5) + "|")
         if (a.mediapipe / "hand_landmark_full.onnx").exists():
             sys.path.insert(0, str(HERE / "mediapipe"))
             mp = mediapipe(folder, a.mediapipe)
@@ -112,7 +114,7 @@ def main(argv=None) -> None:
             for rule in ("tutorial rule", "distance rule"):
                 r = mp[rule]
                 print(f"| MediaPipe Hands 0.10.14 (ONNX), {rule} | {r['accuracy']:.1%} | "
-                      + " | ".join(f"{r['per_count'][c]:.0%}" for c in range(1, 6))
+                      + " | ".join(f"{r['per_count'][c]:.0%}" for c in shown)
                       + f" | no hand in {1 - mp['found_hand']:.1%} | | {1e3 * mp['seconds_per_photo']:.1f} |")
         else:
             print(f"| MediaPipe: not measured (no models in {a.mediapipe}: run bench/mediapipe/convert.sh) |")
@@ -120,7 +122,7 @@ def main(argv=None) -> None:
             r = our_model(folder, run)
             results[str(run)] = r
             print(f"| {run} | {r['accuracy']:.1%} ({r['ci95'][0]:.1%}-{r['ci95'][1]:.1%}) | "
-                  + " | ".join(f"{r['per_count'].get(c, float('nan')):.0%}" for c in range(1, 6))
+                  + " | ".join(f"{r['per_count'].get(c, float('nan')):.0%}" for c in shown)
                   + f" | {r['uncertain']:.1%} | {r['accuracy_unflagged']:.1%} | {1e3 * r['seconds_per_photo']:.1f} |")
     if a.json: a.json.write_text(json.dumps(results, indent=1))
 

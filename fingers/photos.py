@@ -47,14 +47,16 @@ def read_labelled_photos(folder: str | os.PathLike, read: Callable = picture_inp
         try: files = image_files(d)
         except ImageError: continue                        # an empty label folder
         paths += files; counts += [int(d.name[0])] * len(files); hands += [d.name[1:]] * len(files)
-    images, found, boxes, keep, skipped = [], [], [], [], []
+    images, found, boxes, best, keep, skipped = [], [], [], [], [], []
     for i, p in enumerate(tqdm(paths, desc=f"photos in {folder.name}", unit="img", disable=not progress)):
         try: crops, seen = read(p, str(p))
         except (ImageError, OSError) as e: skipped.append(str(e)); continue
         images.append(crops[0] if len(crops) else np.zeros((SIZE, SIZE), np.uint8)); found.append(len(crops) > 0)
-        boxes.append(None if seen is None else [h.box for h in seen]); keep.append(i)
+        boxes.append(None if seen is None else [h.box for h in seen]); best.append(seen[0] if seen else None)
+        keep.append(i)
     if not images: raise PhotoFolderError(f"the sub-folders of {folder} hold no readable images")
-    return {"images": np.stack(images), "found": np.array(found), "boxes": boxes, "counts": np.array(counts)[keep],
+    return {"images": np.stack(images), "found": np.array(found), "boxes": boxes, "best": best,
+            "counts": np.array(counts)[keep],
             "hands": np.array(hands)[keep], "paths": [str(paths[i]) for i in keep], "skipped": skipped}
 
 # %% ../nbs/23_photos.ipynb #ddfefb25
@@ -191,11 +193,13 @@ class PhotoScorer(Protocol):
     threshold: float | None
     def inputs(self, source, name: str = "image") -> tuple[np.ndarray, list | None]: ...
     def probabilities(self, images: np.ndarray) -> np.ndarray: ...
+    def combined(self, probs: np.ndarray, hands: list) -> np.ndarray: ...     # the hands' own landmarks folded in
 
 def evaluate_photos(folder: str | os.PathLike, model: PhotoScorer, progress: bool = True) -> tuple[dict, dict]:
     "(report, photos) of `model` on the labelled photos in `folder`, through its own path; with boxes, stage by stage."
     photos = read_labelled_photos(folder, model.inputs, progress=progress)
-    probs = model.probabilities(photos["images"])
+    probs, hit = model.probabilities(photos["images"]), [i for i, h in enumerate(photos["best"]) if h is not None]
+    if hit: probs[hit] = model.combined(probs[hit], [photos["best"][i] for i in hit])   # as `Predictor.answer` does
     report = photo_report(probs, photos["counts"], photos["hands"], model.threshold, photos["found"])
     if (truth := read_hand_boxes(folder)) is not None:
         report["boxes"] = box_report(photos, truth, folder, model.probabilities)

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from .core import CLASSES, SIZE, FingersError, finger_count, hand_side, softmax, write_json
-from .hands import FINDER_VERSION, Hand, HandFinder, picture_inputs
+from .fingers_up import combine_counts, installed_head, installed_head_version
+from .hands import FINDER_VERSION, Hand, HandFinder, crop_landmarks, picture_inputs
 from .preprocess import MAX_PIXELS
 
 # %% auto #0
@@ -36,8 +37,8 @@ def model_version(onnx_path: str | os.PathLike) -> str:
     return hashlib.sha256(Path(onnx_path).read_bytes()).hexdigest()[:16]
 
 def write_model_card(onnx_path: str | os.PathLike, threshold: float, finder: str | None = FINDER_VERSION,
-                     **info: Any) -> Path:
-    "Write model.json beside `onnx_path`: classes, threshold, the hand finder it reads crops of, version, `info`."
+                     finger_head: str | None = "installed", **info: Any) -> Path:
+    "Write model.json beside `onnx_path`: classes, threshold, the hand finder and finger models it works with, `info`."
     onnx_path = Path(onnx_path)
     card = {
         "format": CARD_FORMAT,
@@ -46,6 +47,7 @@ def write_model_card(onnx_path: str | os.PathLike, threshold: float, finder: str
         "version": model_version(onnx_path),
         "onnx": onnx_path.name,
         "finder": finder,
+        "finger_head": (installed_head_version() if finger_head == "installed" else finger_head) if finder else None,
         "input": f"N x 1 x {SIZE} x {SIZE} float32 in [0, 1]: "
                  + ("a crop per hand, fingers.hands.hand_crop" if finder else "a picture, fingers.preprocess.prepare"),
         **info,
@@ -65,6 +67,9 @@ def check_card(card: Any, path: str | os.PathLike = CARD, version: str | None = 
         bad(f"threshold {t!r} is not a number in [0, 1): rejection would be wrong")
     f = card.get("finder")
     if f is not None and f != FINDER_VERSION: bad(f"made for hand finder {f!r}; this install has {FINDER_VERSION!r}")
+    h = card.get("finger_head")
+    if h is not None and h != installed_head_version():
+        bad(f"made with finger models {h!r}; this install has {installed_head_version()!r}")
     v = card.get("version")
     if not isinstance(v, str) or len(v) != 16: bad(f"version {v!r} is not a model file's 16-digit hash")
     if version is not None and v != version:
@@ -104,6 +109,7 @@ class Predictor:
             raise ModelCardError(f"{self.path} is not a loadable ONNX model ({type(e).__name__})") from None
         find = bool(self.card.get("finder")) if find_hands is None else find_hands
         self.finder = HandFinder(threads=threads) if find else None
+        self.head = installed_head() if find and self.card.get("finger_head") else None     # joints, beside pixels
 
     def probabilities(self, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
         "Class probabilities (N x 12) of prepared images (N x 128 x 128 uint8)."
@@ -140,9 +146,15 @@ class Predictor:
             out.append(self.answer(probs[at:at + len(crops)], hands)); at += len(crops)
         return out
 
+    def combined(self, probs: np.ndarray, hands: list[Hand] | None) -> np.ndarray:
+        "The CNN's probabilities of hands' crops with the finger models' counts folded in, where the card has them."
+        if self.head is None or not hands: return probs
+        return combine_counts(probs, self.head.counts(np.stack([crop_landmarks(h) for h in hands])))
+
     def answer(self, probs: np.ndarray, hands: list[Hand] | None) -> dict:
         "One picture's answer: the best hand's prediction on top, each hand's with its box in `hands`; none: no count."
         if hands is None: return {**self.describe(probs[0]), "hands": None}
+        probs = self.combined(probs, hands)
         each = [{**self.describe(p), **hand.as_dict()} for p, hand in zip(probs, hands)]
         return {**(each[0] if each else NO_HAND), "hands": each}
 
