@@ -59,7 +59,7 @@ class Settings:
     batch_wait_ms: float = 1.0  # how long the first request waits for others to share its model run
     model_runs: int = 1  # model runs that may go at once in a process, each in a thread of its own
     threads: int = 1  # threads each model run uses (ONNX Runtime's intra-op threads)
-    readers: int = 2  # pictures read and searched for hands at once in a process, each in a thread of its own
+    readers: int = 1  # pictures read and searched for hands at once in a process (1: a core each, bench/serve.txt)
     drift_reference: str = ""  # default: drift_reference.json beside the model, if there is one
     drift_window: int = 500  # how many recent images /drift compares with the reference
 
