@@ -122,6 +122,8 @@ def test_the_serve_image(image):
             url + "/predict", files={"files": ("hand.png", png(draw_hand(2, True, np.random.default_rng(0))))}
         )
         assert r.status_code == 200 and r.json()["predictions"][0]["label"], r.text
+        assert r.json()["predictions"][0]["hands"], r.text          # the hand finder's models are in the image
+        assert "<title>fingers" in httpx.get(url + "/").text          # and the web page
         assert podman("exec", name, "python", "-c", "import torch", check=False).returncode != 0, (
             "PyTorch is in the image"
         )
