@@ -148,6 +148,24 @@ def test_take_a_webcam_picture(browser, model):
         shot(page, "webcam")
 
 
+def test_live_counting(browser, model):
+    "While the webcam runs, frame after frame is counted: each hand boxed over the video, the count said."
+    with LiveServer(model) as server:
+        page = browser.new_page()
+        page.goto(server.url + "/")
+        page.click("#camera-start")
+        page.wait_for_function("Number(document.getElementById('live').dataset.answers || 0) >= 3", timeout=60_000)
+        assert page.get_attribute("#live", "data-hands") == "1"          # the fake camera shows one drawn hand
+        assert page.inner_text("#live").startswith("live: ") and "finger" in page.inner_text("#live")
+        drawn = page.evaluate(
+            "() => { const c = document.getElementById('overlay');"
+            " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+            " let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return n; }"
+        )
+        assert drawn > 100, drawn                                           # the box and its count, over the video
+        shot(page, "live")
+
+
 def test_the_page_asks_for_the_key_once(browser, model, photo):
     with LiveServer(model, env={"FINGERS_API_KEY": "k3y"}) as server:
         page = browser.new_page()
