@@ -26,7 +26,7 @@ __all__ = ['FINDER_DIR', 'PALM_MODEL', 'LANDMARK_MODEL', 'FINDER_VERSION', 'PALM
            'BOX_MARGIN', 'CROP_SIDE', 'CROP_CENTRE', 'FIND_SIDE', 'FinderError', 'finder_model', 'warp', 'to_region',
            'from_region', 'palm_anchors', 'box_iou', 'weighted_nms', 'decode_palms', 'upright_angle', 'palm_region',
            'landmark_region', 'Hand', 'HandFinder', 'distinct', 'palm_size', 'crop_region', 'hand_crop',
-           'crop_landmarks', 'picture_inputs']
+           'crop_landmarks', 'colour_view', 'picture_inputs']
 
 # %% ../nbs/05_hands.ipynb #59adad02
 class FinderError(FingersError):
@@ -211,7 +211,7 @@ class HandFinder:
 # %% ../nbs/05_hands.ipynb #cb2ff279
 @patch
 def find(self: HandFinder, img: Image.Image | np.ndarray) -> list[Hand]:
-    "Every hand in `img` (RGB picture or H x W x 3 uint8 array), best first; none if it holds no hand."
+    "The hands in `img` (RGB picture or H x W x 3 uint8 array), best first, at most `max_hands`; none: no hand."
     img = Image.fromarray(np.asarray(img)) if not isinstance(img, Image.Image) else img
     if img.mode != "RGB": img = img.convert("RGB")
     w, h = img.size
@@ -267,13 +267,21 @@ def crop_landmarks(hand: Hand) -> np.ndarray:
 # %% ../nbs/05_hands.ipynb #421df996
 FIND_SIDE = 1280  # a JPEG is decoded at least this large (its longer side) for the finder: small hands keep detail
 
+def colour_view(img: Image.Image, gray: np.ndarray) -> Image.Image:
+    "What the finder sees of `img`: RGB, transparent pixels on mid-grey as `to_gray` puts them, else `gray` itself."
+    if img.mode in ("RGB", "CMYK", "YCbCr"): return img.convert("RGB")
+    if img.mode in ("RGBA", "LA", "PA", "P"):
+        grey = Image.new("RGBA", img.size, (128, 128, 128, 255))
+        return Image.alpha_composite(grey, img.convert("RGBA")).convert("RGB")
+    return Image.fromarray(gray).convert("RGB")      # grey, 16-bit or float pictures: as `to_gray` reads them
+
 def picture_inputs(source, name: str = "image", finder: HandFinder | None = None,
                    max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, list[Hand] | None]:
     "The model's inputs of a picture: with `finder`, a crop per hand found, and the hands; else the picture, and None."
     if finder is None: return prepare(source, name, max_pixels)[None], None
     img = load_image(source, name, max_pixels, shrink_to=FIND_SIDE, colour=True)
     gray = to_gray(img, name)
-    hands = finder.find(img.convert("RGB") if img.mode in ("RGB", "CMYK", "YCbCr") else Image.fromarray(gray))
+    hands = finder.find(colour_view(img, gray))
     crops = [hand_crop(gray, hand) for hand in hands]
     k = img.info.get("reduction", 1.0)                       # a large JPEG decoded smaller: boxes in the file's pixels
     return (np.stack(crops) if crops else np.zeros((0, SIZE, SIZE), np.uint8)), [h.scaled(k) for h in hands]

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+from PIL import Image
 from tqdm.auto import tqdm
 
-from .core import CLASSES, SIZE, FingersError, finger_counts, is_right
+from .core import CLASSES, SIZE, FingersError, border_pixels, finger_counts, is_right
 from .evaluate import plot_gallery, wilson_interval
-from .hands import box_iou, picture_inputs
-from .preprocess import ImageError, image_files, load_image, prepare
+from .hands import box_iou, picture_inputs, warp
+from .preprocess import ImageError, image_files, load_image, to_gray
 
 # %% auto #0
 __all__ = ['BOX_COLUMNS', 'PhotoFolderError', 'check_photo_folder', 'read_labelled_photos', 'selective_accuracy', 'photo_report',
@@ -121,11 +122,11 @@ def read_hand_boxes(folder: str | os.PathLike) -> dict[str, list[list[float]]] |
 
 # %% ../nbs/23_photos.ipynb #63ad7b47
 def true_box_input(path: str | os.PathLike, box: list[float], margin: float = 1.2) -> np.ndarray:
-    "The model's input of the true hand `box` of photo `path`: the square `margin` times its longer side, prepared."
-    img = load_image(path, str(path))
-    (x0, y0, x1, y1), half = box, margin * max(box[2] - box[0], box[3] - box[1]) / 2
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    return prepare(img.crop((round(cx - half), round(cy - half), round(cx + half), round(cy + half))))
+    "The model's input of the true hand `box` of photo `path`: the square `margin` times its longer side, upright."
+    gray = to_gray(load_image(path, str(path)), str(path))
+    (x0, y0, x1, y1), side = box, max(margin * max(box[2] - box[0], box[3] - box[1]), 1.0)
+    fill = int(np.median(border_pixels(gray, 1)))          # past the picture's edge: its border tone, as `hand_crop`
+    return warp(Image.fromarray(gray), ((x0 + x1) / 2, (y0 + y1) / 2, side, side, 0.0), SIZE, fill)
 
 def box_report(photos: dict, truth: dict[str, list[list[float]]], folder: str | os.PathLike,
                probabilities: Callable[[np.ndarray], np.ndarray]) -> dict:

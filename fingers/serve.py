@@ -60,6 +60,7 @@ class Settings:
     model_runs: int = 1  # model runs that may go at once in a process, each in a thread of its own
     threads: int = 1  # threads each model run uses (ONNX Runtime's intra-op threads)
     readers: int = 1  # pictures read and searched for hands at once in a process (1: a core each, bench/serve.txt)
+    max_waiting: int = 64  # pictures a process holds waiting to be read; more: 503, try again
     drift_reference: str = ""  # default: drift_reference.json beside the model, if there is one
     drift_window: int = 500  # how many recent images /drift compares with the reference
 
@@ -77,7 +78,7 @@ class Settings:
             raise FingersError("no model to serve: set FINGERS_MODEL to a run folder or a model.onnx")
         s = cls(**values)
         for name in ("max_bytes", "max_pixels", "max_files", "max_batch", "drift_window", "model_runs",
-                     "threads", "readers"):
+                     "threads", "readers", "max_waiting"):
             if getattr(s, name) < 1:
                 raise FingersError(f"FINGERS_{name.upper()} must be at least 1, got {getattr(s, name)}")
         if not 0 <= s.batch_wait_ms <= 100:
@@ -277,6 +278,7 @@ class Service:
         s = self.settings
         self.predictor = Predictor(s.model, threads=s.threads)
         self.readers = ThreadPoolExecutor(s.readers, thread_name_prefix="read")   # bounds the finder's CPU and memory
+        self.waiting = 0                                  # pictures received, not yet read
         self.batcher = MicroBatcher(self.predictor.probabilities, s.max_batch, s.batch_wait_ms / 1000,
                                     on_batch=self.metrics.batch.observe, workers=s.model_runs)
         await self.batcher.start()
@@ -407,7 +409,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(ServiceError)
     async def service_error(request, e: ServiceError):
         service.metrics.errors.labels(e.kind).inc()
-        return error_response(e.status, e.kind, e.message)
+        return error_response(e.status, e.kind, e.message, {"Retry-After": "1"} if e.status == 503 else None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request, e: RequestValidationError):
@@ -452,8 +454,12 @@ def create_app(settings: Settings) -> FastAPI:
     async def predict(request: Request, include_input: bool = False) -> dict:
         with service.batcher.on_the_way():
             files = await read_images(request, settings)
+            if service.waiting + len(files) > settings.max_waiting:     # one slow queue must not grow without end
+                raise ServiceError(503, "busy", f"{service.waiting} pictures are waiting to be read here: try again")
             read = partial(service.predictor.inputs, max_pixels=settings.max_pixels)
-            readings = await prepare_uploads(files, read, service.predictor.finder is not None, service.readers)
+            service.waiting += len(files)
+            try: readings = await prepare_uploads(files, read, service.predictor.finder is not None, service.readers)
+            finally: service.waiting -= len(files)
         answers = await service.predict(readings)
         out = []
         for (name, _), (crops, _), answer in zip(files, readings, answers):

@@ -164,6 +164,8 @@ def test_live_counting(browser, model):
         )
         assert drawn > 100, drawn                                           # the box and its count, over the video
         shot(page, "live")
+        page.click("#camera-stop")                                          # stops the loop and the camera
+        assert page.is_hidden("#live") and page.evaluate("document.getElementById('video').srcObject === null")
 
 
 def test_the_page_asks_for_the_key_once(browser, model, photo):

@@ -445,7 +445,9 @@ def test_ctrl_c_while_starting(model, moment):
             assert proc.poll() is None and time.time() < deadline, f"never saw: {moment}"
             time.sleep(0.02)
         os.killpg(proc.pid, signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
+        try: out, _ = proc.communicate(timeout=60)        # a busy machine: 60 s, then say which process held on
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"no clean stop in 60 s; still running:\n{group_processes(proc.pid)}") from None
         assert proc.returncode in (0, 130), (proc.returncode, out)
         assert "Traceback" not in out, out
         deadline = time.time() + 10
@@ -453,6 +455,18 @@ def test_ctrl_c_while_starting(model, moment):
         assert not group_alive(proc.pid), "a process of the service outlived it"
     finally:                                                       # only cleans up: the asserts came first
         with contextlib.suppress(ProcessLookupError): os.killpg(proc.pid, signal.SIGKILL)
+
+
+def group_processes(pgid: int) -> str:
+    "Each process of group `pgid`: its pid, state, what it waits in, and its command line."
+    lines = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit() and pgid_of(d) == pgid:
+            with contextlib.suppress(OSError):
+                state = d.joinpath("stat").read_text().rsplit(")", 1)[1].split()[0]
+                cmd = d.joinpath("cmdline").read_text().replace("\0", " ")[:160]
+                lines.append(f"{d.name} {state} {d.joinpath('wchan').read_text()} {cmd}")
+    return "\n".join(lines)
 
 
 def group_alive(pgid: int) -> bool:
