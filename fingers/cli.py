@@ -484,7 +484,7 @@ def drift(*, reference: Path,  # file from `fingers drift-reference`
         images = np.concatenate([reading[0] for _, reading, _ in photos if reading is not None])
     else:
         images, _, _ = _split_images(current, split)
-        if predictor is not None and predictor.finder is not None: images = predictor.model_inputs(images)
+        if predictor is not None: images = predictor.model_inputs(images)
     snapshot, summary = drift_report(ref, features(images, predictor), predictor.version if predictor else None)
     save_drift_report(snapshot, summary, out)
     verdict = f"DRIFT in {', '.join(summary['drifted_features'])}" if summary["drift"] else "no drift"

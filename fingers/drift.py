@@ -63,8 +63,7 @@ def build_reference(images: np.ndarray, predictor: Predictor | None, path: str |
     images = np.asarray(images)
     if len(images) > max_images:
         images = images[np.sort(np.random.default_rng(seed).choice(len(images), max_images, replace=False))]
-    if predictor is not None and predictor.finder is not None:
-        images = predictor.model_inputs(images)                  # what the model will be given: the hands' crops
+    if predictor is not None: images = predictor.model_inputs(images)   # what the model is given: the hands' crops
     feats = features(images, predictor)
     ref = {
         "format": REFERENCE_FORMAT,

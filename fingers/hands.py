@@ -25,7 +25,7 @@ from .preprocess import MAX_PIXELS, load_image, prepare, to_gray
 __all__ = ['FINDER_DIR', 'PALM_MODEL', 'LANDMARK_MODEL', 'FINDER_VERSION', 'PALM_SIZE', 'LANDMARK_SIZE', 'PALM_POINTS',
            'BOX_MARGIN', 'CROP_SIDE', 'CROP_CENTRE', 'FIND_SIDE', 'FinderError', 'finder_model', 'warp', 'to_region',
            'from_region', 'palm_anchors', 'box_iou', 'weighted_nms', 'decode_palms', 'upright_angle', 'palm_region',
-           'landmark_region', 'Hand', 'HandFinder', 'distinct', 'palm_size', 'crop_region', 'hand_crop',
+           'landmark_region', 'Hand', 'HandFinder', 'distinct', 'palm_size', 'crop_region', 'gray_crop', 'hand_crop',
            'crop_landmarks', 'colour_view', 'picture_inputs']
 
 # %% ../nbs/05_hands.ipynb #59adad02
@@ -249,14 +249,18 @@ def crop_region(landmarks: np.ndarray) -> tuple[float, ...]:
     cx, cy = landmarks[0, :2] + CROP_CENTRE * size * np.array([math.sin(angle), -math.cos(angle)])
     return (float(cx), float(cy), CROP_SIDE * size, CROP_SIDE * size, angle)
 
-def hand_crop(gray: Image.Image | np.ndarray, hand: Hand, size: int = SIZE) -> np.ndarray:
-    "The counter's input for `hand`: its crop of the grey picture `gray`, `size` x `size` uint8."
+def gray_crop(gray: Image.Image | np.ndarray, region: tuple[float, ...], size: int = SIZE) -> np.ndarray:
+    "The rotated `region` of the grey picture `gray` as the counter reads it, `size` x `size` uint8."
     img = gray if isinstance(gray, Image.Image) else Image.fromarray(np.asarray(gray, np.uint8))
-    img, (cx, cy, w, h, angle) = img if img.mode == "L" else img.convert("L"), crop_region(hand.landmarks)
+    img, (cx, cy, w, h, angle) = img if img.mode == "L" else img.convert("L"), region
     if (k := int(w // (2 * size))) >= 2:                    # sampled from at most twice its resolution: no aliasing
         img, cx, cy, w, h = img.reduce(k), (cx + 0.5) / k - 0.5, (cy + 0.5) / k - 0.5, w / k, h / k
     fill = int(np.median(border_pixels(np.asarray(img), 1)))   # beyond the picture: its border's tone, as
     return warp(img, (cx, cy, w, h, angle), size, fill)          # `pad_to_square` pads (black would be a false edge)
+
+def hand_crop(gray: Image.Image | np.ndarray, hand: Hand, size: int = SIZE) -> np.ndarray:
+    "The counter's input for `hand`: its crop of the grey picture `gray`, `size` x `size` uint8."
+    return gray_crop(gray, crop_region(hand.landmarks), size)
 
 def crop_landmarks(hand: Hand) -> np.ndarray:
     "The hand's landmarks in its crop's frame (21 x 3 float32): x, y in [0, 1] inside the crop, z on x's scale."

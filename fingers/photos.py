@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-from PIL import Image
 from tqdm.auto import tqdm
 
-from .core import CLASSES, SIZE, FingersError, border_pixels, finger_counts, is_right
+from .core import CLASSES, SIZE, FingersError, finger_counts, is_right
 from .evaluate import plot_gallery, wilson_interval
-from .hands import box_iou, picture_inputs, warp
+from .hands import box_iou, gray_crop, picture_inputs
 from .preprocess import ImageError, image_files, load_image, to_gray
 
 # %% auto #0
@@ -41,23 +40,21 @@ def check_photo_folder(folder: str | os.PathLike) -> list[Path]:
     return subs
 
 def read_labelled_photos(folder: str | os.PathLike, read: Callable = picture_inputs, progress: bool = True) -> dict:
-    "The photos in `folder`'s labelled sub-folders by `read`: the best hand's input, if one was found, the boxes."
+    "The photos in `folder`'s labelled sub-folders by `read`: the best hand's input, if one was found, the hands."
     folder, subs = Path(folder), check_photo_folder(folder)
     paths, counts, hands = [], [], []
     for d in subs:
         try: files = image_files(d)
         except ImageError: continue                        # an empty label folder
         paths += files; counts += [int(d.name[0])] * len(files); hands += [d.name[1:]] * len(files)
-    images, found, boxes, best, keep, skipped = [], [], [], [], [], []
+    images, found, seen, keep, skipped = [], [], [], [], []
     for i, p in enumerate(tqdm(paths, desc=f"photos in {folder.name}", unit="img", disable=not progress)):
-        try: crops, seen = read(p, str(p))
+        try: crops, hands_found = read(p, str(p))
         except (ImageError, OSError) as e: skipped.append(str(e)); continue
         images.append(crops[0] if len(crops) else np.zeros((SIZE, SIZE), np.uint8)); found.append(len(crops) > 0)
-        boxes.append(None if seen is None else [h.box for h in seen]); best.append(seen[0] if seen else None)
-        keep.append(i)
+        seen.append(hands_found); keep.append(i)                # None: read whole, no finder
     if not images: raise PhotoFolderError(f"the sub-folders of {folder} hold no readable images")
-    return {"images": np.stack(images), "found": np.array(found), "boxes": boxes, "best": best,
-            "counts": np.array(counts)[keep],
+    return {"images": np.stack(images), "found": np.array(found), "seen": seen, "counts": np.array(counts)[keep],
             "hands": np.array(hands)[keep], "paths": [str(paths[i]) for i in keep], "skipped": skipped}
 
 # %% ../nbs/23_photos.ipynb #ddfefb25
@@ -125,8 +122,7 @@ def true_box_input(path: str | os.PathLike, box: list[float], margin: float = 1.
     "The model's input of the true hand `box` of photo `path`: the square `margin` times its longer side, upright."
     gray = to_gray(load_image(path, str(path)), str(path))
     (x0, y0, x1, y1), side = box, max(margin * max(box[2] - box[0], box[3] - box[1]), 1.0)
-    fill = int(np.median(border_pixels(gray, 1)))          # past the picture's edge: its border tone, as `hand_crop`
-    return warp(Image.fromarray(gray), ((x0 + x1) / 2, (y0 + y1) / 2, side, side, 0.0), SIZE, fill)
+    return gray_crop(gray, ((x0 + x1) / 2, (y0 + y1) / 2, side, side, 0.0))   # as `hand_crop` cuts a hand
 
 def box_report(photos: dict, truth: dict[str, list[list[float]]], folder: str | os.PathLike,
                probabilities: Callable[[np.ndarray], np.ndarray]) -> dict:
@@ -135,9 +131,9 @@ def box_report(photos: dict, truth: dict[str, list[list[float]]], folder: str | 
     one = [i for i, r in enumerate(rel) if len(truth.get(r, [])) == 1]
     if not one: raise PhotoFolderError(f"{folder}/hands.csv marks no photo of its labelled sub-folders with one hand")
     out: dict = {"n": len(one)}
-    if photos["boxes"][one[0]] is not None:                   # a finder ran: did it find the marked hand?
-        hit = np.array([bool(photos["boxes"][i]) and box_iou(photos["boxes"][i], truth[rel[i]]).max() >= 0.5
-                        for i in one])
+    if photos["seen"][one[0]] is not None:                    # a finder ran: did it find the marked hand?
+        hit = np.array([bool(photos["seen"][i])
+                        and box_iou([h.box for h in photos["seen"][i]], truth[rel[i]]).max() >= 0.5 for i in one])
         out |= {"finder_recall": float(hit.mean()), "finder_recall_ci95": wilson_interval(int(hit.sum()), len(hit))}
     probs = probabilities(np.stack([true_box_input(photos["paths"][i], truth[rel[i]][0]) for i in one]))
     counter = photo_report(probs, photos["counts"][one])
@@ -199,8 +195,8 @@ class PhotoScorer(Protocol):
 def evaluate_photos(folder: str | os.PathLike, model: PhotoScorer, progress: bool = True) -> tuple[dict, dict]:
     "(report, photos) of `model` on the labelled photos in `folder`, through its own path; with boxes, stage by stage."
     photos = read_labelled_photos(folder, model.inputs, progress=progress)
-    probs, hit = model.probabilities(photos["images"]), [i for i, h in enumerate(photos["best"]) if h is not None]
-    if hit: probs[hit] = model.combined(probs[hit], [photos["best"][i] for i in hit])   # as `Predictor.answer` does
+    probs, hit = model.probabilities(photos["images"]), [i for i, s in enumerate(photos["seen"]) if s]
+    if hit: probs[hit] = model.combined(probs[hit], [photos["seen"][i][0] for i in hit])   # as `Predictor.answer` does
     report = photo_report(probs, photos["counts"], photos["hands"], model.threshold, photos["found"])
     if (truth := read_hand_boxes(folder)) is not None:
         report["boxes"] = box_report(photos, truth, folder, model.probabilities)
