@@ -8,18 +8,14 @@ Docs: https://fingers-ml.github.io/fingers/cli.html.md"""
 from __future__ import annotations
 
 import argparse
-import contextlib
 import inspect
 import json
 import math
 import os
 import shutil
-import signal
-import socket
 import sys
 import tempfile
 import threading
-import time
 import typing
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -37,11 +33,10 @@ from fingers.core import (
 )
 
 # %% auto #0
-__all__ = ['ParamPairs', 'COMMANDS', 'BAR_FORMAT', 'COUNT_FORMAT', 'UVICORN', 'RunFailed', 'command', 'command_parser',
-           'param_values', 'main', 'data', 'fit', 'train_notebook', 'TerminalProgress', 'train', 'evaluate',
-           'evaluate_photos', 'read_photos', 'predict', 'robustness', 'drift_reference', 'drift', 'cgroup_cpu_limit',
-           'cpu_quotas', 'usable_cores', 'check_service', 'report_check', 'check_apart', 'port_socket',
-           'sigint_here_only', 'serve_worker', 'run_workers', 'serve']
+__all__ = ['ParamPairs', 'COMMANDS', 'BAR_FORMAT', 'COUNT_FORMAT', 'RunFailed', 'command', 'command_parser', 'param_values',
+           'main', 'data', 'fit', 'train_notebook', 'TerminalProgress', 'train', 'evaluate', 'evaluate_photos',
+           'read_photos', 'predict', 'robustness', 'drift_reference', 'drift', 'cgroup_cpu_limit', 'cpu_quotas',
+           'usable_cores', 'check_service', 'report_check', 'check_apart', 'serve']
 
 # %% ../nbs/90_cli.ipynb #7b48e3cb
 class RunFailed(Exception):
@@ -545,6 +540,8 @@ def check_apart(environ: dict) -> None:
     "`check_service` in a short-lived process, stopped at once when this one is interrupted (Ctrl-C, SIGTERM)."
     from importlib import import_module
     from multiprocessing import get_context
+
+    from fingers.workers import sigint_here_only
     ctx = get_context("spawn")
     ours, theirs = ctx.Pipe(duplex=False)
     child = ctx.Process(target=import_module("fingers.cli").report_check, args=(environ, theirs), name="service check")
@@ -561,76 +558,6 @@ def check_apart(environ: dict) -> None:
         if child.is_alive(): child.kill()
 
 
-# %% ../nbs/90_cli.ipynb #57f66b0b
-UVICORN = dict(log_level="warning", access_log=False, limit_concurrency=1024, timeout_keep_alive=5)  # every server
-
-def port_socket(host: str, port: int, shared: bool = True) -> socket.socket:
-    "A TCP socket bound to `host`:`port`; `shared`: more sockets of this user may bind it (connections spread)."
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if shared: sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    try: sock.bind((host, port))
-    except OSError as e:
-        sock.close(); raise FingersError(f"cannot listen on {host}:{port}: {e.strerror}") from None
-    return sock
-
-@contextlib.contextmanager
-def sigint_here_only():
-    "Processes started inside ignore SIGINT, which Ctrl-C sends their whole group: this one stops them (main thread)."
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
-        yield; return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})      # a Ctrl-C meanwhile waits for us, not lost
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)             # inherited through exec, unlike a handler
-    try: yield
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_DFL if old is None else old)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-
-def serve_worker(host: str, port: int, environ: dict) -> None:
-    "One worker process: the service of `environ` on a socket of its own at `host`:`port`, until its parent ends."
-    import multiprocessing
-    from multiprocessing.connection import wait
-
-    import uvicorn
-    os.environ.update(environ)
-    parent = multiprocessing.parent_process()
-    def stop_with_parent():                               # a supervisor killed outright leaves no worker behind
-        wait([parent.sentinel]); os.kill(os.getpid(), signal.SIGTERM)
-    if parent: threading.Thread(target=stop_with_parent, daemon=True).start()
-    sock = port_socket(host, port)                        # uvicorn listens once the model is loaded and warm
-    uvicorn.Server(uvicorn.Config("fingers.serve:app", **UVICORN)).run(sockets=[sock])
-
-def run_workers(workers: int, host: str, port: int) -> None:
-    "Serve from `workers` processes, each on a socket of its own; stop all when one ends, or on SIGINT or SIGTERM."
-    from importlib import import_module
-    from multiprocessing import get_context
-    port_socket(host, port, shared=False).close()         # in use by anyone, another `fingers serve` too: say so
-    held = port_socket(host, port)                        # and kept for this user while the workers run
-    target = import_module("fingers.cli").serve_worker    # by its module, which each new process imports
-    procs = [get_context("spawn").Process(target=target, args=(host, port, dict(os.environ)), name=f"worker {i + 1}")
-             for i in range(workers)]
-    stop = threading.Event()
-    handlers = ({s: signal.signal(s, lambda *_: stop.set()) for s in (signal.SIGINT, signal.SIGTERM)}
-                if threading.current_thread() is threading.main_thread() else {})
-    ended = []
-    try:
-        for p in procs:
-            if stop.is_set(): break
-            with sigint_here_only(): p.start()          # until uvicorn handles it: no tracebacks from starting workers
-        while not stop.is_set() and not (ended := [p for p in procs if p.pid and not p.is_alive()]): stop.wait(0.5)
-    finally:
-        started = [p for p in procs if p.pid]
-        for p in started:
-            if p.is_alive(): p.terminate()                # SIGTERM: uvicorn answers what it has, then stops
-        deadline = time.monotonic() + 10                  # 10 s for them all, however many: then killed
-        for p in started:
-            p.join(max(0.0, deadline - time.monotonic()))
-            if p.is_alive(): p.kill(); p.join()
-        for s, h in handlers.items(): signal.signal(s, h)
-        held.close()
-    if ended and not stop.is_set():
-        raise RunFailed(f"{ended[0].name} of {workers} ended (exit code {ended[0].exitcode}), so the service stopped")
-
 # %% ../nbs/90_cli.ipynb #1fa48d85
 @command
 def serve(model: Path,  # a run folder, or a model.onnx with its model.json beside it
@@ -642,6 +569,8 @@ def serve(model: Path,  # a run folder, or a model.onnx with its model.json besi
     "Serve a model over HTTP: /predict, /health, /ready, /model, /metrics, /drift, the web page at /, the API at /docs."
     require("serve", "fastapi", "uvicorn", "multipart", "prometheus_client")
     import uvicorn
+
+    from fingers.workers import UVICORN, WorkersFailing, open_files_as_allowed, run_workers
     port = port if port is not None else int(os.environ.get("PORT", "8080"))
     if not 0 < port < 65536: raise FingersError(f"port must be 1-65535, got {port}")
     if not workers and os.environ.get("FINGERS_WORKERS"):
@@ -660,8 +589,12 @@ def serve(model: Path,  # a run folder, or a model.onnx with its model.json besi
     else: os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)      # one process: its own counts, nothing stale summed
     os.environ.update(env)
     try:
-        if workers > 1 and sys.platform == "linux": run_workers(workers, host, port)
-        else: uvicorn.run("fingers.serve:app", host=host, port=port, workers=workers, **UVICORN)
+        if workers > 1 and sys.platform == "linux":
+            try: run_workers(workers, host, port)
+            except WorkersFailing as e: raise RunFailed(str(e)) from None
+        else:
+            open_files_as_allowed()
+            uvicorn.run("fingers.serve:app", host=host, port=port, workers=workers, **UVICORN)
     finally:
         if shared: shutil.rmtree(shared, ignore_errors=True)
 

@@ -23,7 +23,7 @@ from .preprocess import MAX_PIXELS
 
 # %% auto #0
 __all__ = ['CARD', 'CARD_FORMAT', 'NO_HAND', 'ModelCardError', 'model_version', 'write_model_card', 'check_card', 'read_card',
-           'Predictor']
+           'ModelOutputError', 'check_outputs', 'check_session', 'Predictor']
 
 # %% ../nbs/30_predict.ipynb #f3f4c482
 CARD = "model.json"  # the card's name, beside the model file
@@ -91,6 +91,33 @@ def read_card(onnx_path: str | os.PathLike) -> dict[str, Any]:
 # a picture's answer when it shows no hand: no count is guessed
 NO_HAND = {"label": None, "fingers": None, "hand": None, "confidence": None, "uncertain": True, "probabilities": None}
 
+# %% ../nbs/30_predict.ipynb #b7918e0e
+class ModelOutputError(FingersError):
+    "A model that answered with the wrong shape, or with numbers that are not finite."
+
+def check_outputs(out: np.ndarray, n: int, path: str | os.PathLike = "model.onnx") -> np.ndarray:
+    "`out` if it is a finite `n` x 12 array of logits; else `ModelOutputError` saying what is wrong."
+    if out.shape != (n, len(CLASSES)):
+        raise ModelOutputError(f"{path}: answered {n} images with shape {out.shape}, expected ({n}, {len(CLASSES)})")
+    if not np.isfinite(out).all():
+        raise ModelOutputError(f"{path}: answered with numbers that are not finite (NaN or infinity)")
+    return out
+
+def check_session(session, path: str | os.PathLike = "model.onnx") -> None:
+    "Refuse a model that cannot serve: one float input N x 1 x 128 x 128, a finite N x 12 output for a batch of 2."
+    def bad(why: str): raise ModelCardError(f"{path}: {why}")
+    ins = session.get_inputs()
+    if [i.name for i in ins] != ["image"]: bad(f"its inputs are {[i.name for i in ins]}, expected one named 'image'")
+    if ins[0].type != "tensor(float)": bad(f"its input is {ins[0].type}, expected tensor(float)")
+    shape = list(ins[0].shape)
+    if len(shape) != 4 or shape[1:] != [1, SIZE, SIZE]:
+        bad(f"its input shape is {shape}, expected [N, 1, {SIZE}, {SIZE}]")
+    if isinstance(shape[0], int): bad(f"its batch is fixed at {shape[0]}: export it with a dynamic batch")
+    try: out = session.run(None, {"image": np.zeros((2, 1, SIZE, SIZE), np.float32)})[0]
+    except Exception as e: bad(f"fails on a batch of two images ({type(e).__name__})")
+    try: check_outputs(np.asarray(out), 2, path)
+    except ModelOutputError as e: bad(str(e).removeprefix(f"{path}: "))
+
 # %% ../nbs/30_predict.ipynb #67040762
 class Predictor:
     "An ONNX model and its card: class probabilities and labelled predictions for any images."
@@ -107,6 +134,7 @@ class Predictor:
         try: self.session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
         except Exception as e:
             raise ModelCardError(f"{self.path} is not a loadable ONNX model ({type(e).__name__})") from None
+        check_session(self.session, self.path)
         find = bool(self.card.get("finder")) if find_hands is None else find_hands
         self.finder = HandFinder(threads=threads) if find else None
         self.head = installed_head() if find and self.card.get("finger_head") else None     # joints, beside pixels
@@ -119,8 +147,9 @@ class Predictor:
                 f"expected N x {SIZE} x {SIZE} uint8 images (see fingers.preprocess.prepare), "
                 f"got {images.dtype} {images.shape}"
             )
-        out = [softmax(self.session.run(None, {"image": images[i:i + batch_size, None].astype(np.float32) / 255})[0])
-               for i in range(0, len(images), batch_size)]
+        run = lambda x: self.session.run(None, {"image": x[:, None].astype(np.float32) / 255})[0]
+        out = [softmax(check_outputs(run(x), len(x), self.path))
+               for x in (images[i:i + batch_size] for i in range(0, len(images), batch_size))]
         return np.concatenate(out) if out else np.empty((0, len(CLASSES)))
 
     def inputs(self, source, name: str = "image", max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, list | None]:

@@ -38,7 +38,7 @@ from starlette.requests import ClientDisconnect
 from . import drift
 from .core import CLASSES, FingersError
 from .drift import MIN_IMAGES, DriftError, check_reference, drift_in_subprocess, image_features, model_features
-from .predict import Predictor
+from .predict import ModelOutputError, Predictor
 from .preprocess import ImageError, ImageTooLarge
 
 # %% auto #0
@@ -63,6 +63,8 @@ class Settings:
     max_waiting: int = 64  # pictures a process holds waiting to be read; more: 503, try again
     drift_reference: str = ""  # default: drift_reference.json beside the model, if there is one
     drift_window: int = 500  # how many recent images /drift compares with the reference
+    client_timeout_s: float = 10.0  # the longest a client may take to send its headers, or pause within its body
+    max_connections: int = 4000  # open connections a process keeps; past it, the oldest idle one is closed
 
     @classmethod
     def from_env(cls, environ: dict | None = None, **overrides: Any) -> Settings:
@@ -78,9 +80,11 @@ class Settings:
             raise FingersError("no model to serve: set FINGERS_MODEL to a run folder or a model.onnx")
         s = cls(**values)
         for name in ("max_bytes", "max_pixels", "max_files", "max_batch", "drift_window", "model_runs",
-                     "threads", "readers", "max_waiting"):
+                     "threads", "readers", "max_waiting", "max_connections"):
             if getattr(s, name) < 1:
                 raise FingersError(f"FINGERS_{name.upper()} must be at least 1, got {getattr(s, name)}")
+        if not 0 < s.client_timeout_s <= 3600:
+            raise FingersError(f"FINGERS_CLIENT_TIMEOUT_S must be in (0, 3600], got {s.client_timeout_s}")
         if not 0 <= s.batch_wait_ms <= 100:
             raise FingersError(f"FINGERS_BATCH_WAIT_MS must be 0-100, got {s.batch_wait_ms}")
         return s
@@ -243,19 +247,20 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.limit: raise _TooLarge()
+            if seen > self.limit: raise _TooLarge(self.limit)
             return message
         async def tracked_send(message):
             nonlocal started
             started = started or message["type"] == "http.response.start"
             await send(message)
         try: await self.app(scope, counted_receive, tracked_send)
-        except _TooLarge:
-            if not started:
-                await error_response(413, "too_large", f"the request is larger than the {self.limit:,} bytes accepted")(
-                    scope, receive, send)
+        except _TooLarge as e:
+            if not started: await error_response(e.status, e.kind, e.message)(scope, receive, send)
 
-class _TooLarge(Exception): pass
+class _TooLarge(ServiceError):
+    "A body found larger than the limit while it is read: a 413, wherever in the app it surfaces."
+    def __init__(self, limit: int):
+        super().__init__(413, "too_large", f"the request is larger than the {limit:,} bytes accepted")
 
 # %% ../nbs/40_serve.ipynb #c8db440b
 PAGE = Path(str(files("fingers"))) / "assets" / "index.html"  # the web page, installed with the package
@@ -313,6 +318,8 @@ async def read_images(request: Request, s: Settings) -> list[tuple[str, bytes]]:
         raise ServiceError(422, "malformed", "expected multipart/form-data with the images in the field 'files'")
     try: form = await request.form(max_files=s.max_files, max_fields=16, max_part_size=64 * 1024)
     except ClientDisconnect: raise ServiceError(400, "disconnected", "the client went away during the upload") from None
+    except OSError as e:                                           # uploads spill to $TMPDIR, which may be full
+        raise ServiceError(507, "no_space", f"no room to receive the upload here ({e.strerror}): try again") from None
     except (MultiPartException, StarletteHTTPException) as e:      # Starlette turns a parser error into a 400
         message = getattr(e, "detail", None) or getattr(e, "message", None) or str(e)
         if "Too many files" in message:
@@ -369,7 +376,8 @@ class Observe:
         t0 = time.perf_counter()
         if self.key and scope["path"] not in OPEN_ROUTES:
             header = lambda name: next((v for k, v in scope["headers"] if k == name), b"")    # the first, as Starlette
-            given = header(b"x-api-key") or header(b"authorization").removeprefix(b"Bearer ")
+            scheme, _, token = header(b"authorization").partition(b" ")
+            given = header(b"x-api-key") or (token.strip() if scheme.lower() == b"bearer" else b"")
             if not hmac.compare_digest(given, self.key):
                 self.metrics.errors.labels("unauthorized").inc()
                 message = "a valid API key is needed (header X-API-Key, or Authorization: Bearer KEY)"
@@ -420,17 +428,24 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request, e: StarletteHTTPException):
         kind = {404: "not_found", 405: "method_not_allowed"}.get(e.status_code, "http")
-        return error_response(e.status_code, kind, str(e.detail))
+        return error_response(e.status_code, kind, str(e.detail), e.headers)       # 405 keeps its Allow
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    @app.exception_handler(Exception)
+    async def internal(request, e: Exception):
+        service.metrics.errors.labels("internal").inc()
+        message = str(e) if isinstance(e, ModelOutputError) else f"an error in the service ({type(e).__name__})"
+        return error_response(500, "model_output" if isinstance(e, ModelOutputError) else "internal", message)
+
+    @app.api_route("/", methods=["GET", "HEAD"], response_class=HTMLResponse, include_in_schema=False)
     async def page() -> HTMLResponse:
         return HTMLResponse(PAGE.read_text())
 
-    @app.get("/health", summary="The process is alive")
+    @app.api_route("/health", methods=["GET", "HEAD"], summary="The process is alive")
     async def health() -> dict:
         return {"status": "alive"}
 
-    @app.get("/ready", summary="The model is loaded and warmed", responses={503: {"description": "not ready yet"}})
+    @app.api_route("/ready", methods=["GET", "HEAD"], summary="The model is loaded and warmed",
+                   responses={503: {"description": "not ready yet"}})
     async def ready():
         if not service.ready: return error_response(503, "not_ready", "the model is not loaded yet")
         return {"status": "ready", "model_version": service.predictor.version}
@@ -439,7 +454,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def model() -> dict:
         p = service.predictor
         metrics_file = p.path.with_name("metrics.json")
-        metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else None
+        try: metrics = json.loads(metrics_file.read_text()) if metrics_file.is_file() else None
+        except (OSError, ValueError, RecursionError): metrics = {"error": f"{metrics_file.name} is not readable JSON"}
         caps = {k: getattr(settings, k) for k in ("max_bytes", "max_pixels", "max_files", "max_batch", "batch_wait_ms")}
         return {"version": p.version, "variant": p.card.get("variant", "fp32"), "threshold": p.threshold,
                 "card": p.card, "metrics": metrics, "service": caps,
@@ -494,6 +510,8 @@ def create_app(settings: Settings) -> FastAPI:
                 try: made = await asyncio.to_thread(drift_in_subprocess, service.reference, current,
                                                     service.predictor.version)
                 except DriftError as e: raise ServiceError(409, "drift", str(e)) from None
+                except OSError as e:                       # the report is made in $TMPDIR, which may be full
+                    raise ServiceError(507, "no_space", f"no room to make the report ({e.strerror})") from None
                 drift_cache.clear(); drift_cache[key] = made
             return drift_cache[key]
 
