@@ -7,6 +7,7 @@ Docs: https://fingers-ml.github.io/fingers/core.html.md"""
 # %% ../nbs/00_core.ipynb #24d9c5d3
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -21,8 +22,9 @@ import numpy as np
 
 # %% auto #0
 __all__ = ['SIZE', 'CLASSES', 'PROGRESS_FILE', 'FingersError', 'class_index', 'finger_count', 'hand_side', 'finger_counts',
-           'is_right', 'flip_label', 'border_pixels', 'softmax', 'atomic_path', 'atomic_write', 'write_json',
-           'check_writable', 'output_files', 'save_figure', 'require', 'ProgressFile']
+           'is_right', 'flip_label', 'border_pixels', 'softmax', 'NoSpaceError', 'write_failed', 'check_regular',
+           'atomic_path', 'atomic_write', 'write_json', 'check_writable', 'output_files', 'save_figure', 'require',
+           'ProgressFile']
 
 # %% ../nbs/00_core.ipynb #0d23a02d
 SIZE = 128  # the side of every image the model takes, in pixels, as in the data set
@@ -92,23 +94,38 @@ def _remove_empty(folders: list[Path]) -> None:
         try: f.rmdir()
         except OSError: break
 
+class NoSpaceError(FingersError):
+    "A write that failed because the disk, or the quota, is full."
+
+def write_failed(path: str | os.PathLike, e: OSError, advice: str) -> FingersError:
+    "The error for an `OSError` `e` met writing `path`: a `NoSpaceError` when the disk is full."
+    full = e.errno in (errno.ENOSPC, errno.EDQUOT)
+    return (NoSpaceError if full else FingersError)(f"cannot write {path}: {e.strerror or e}; {advice}")
+
+def check_regular(path: Path) -> Path:
+    "`path` itself, or the file it links to; `FingersError` if that exists and is not a regular file or a folder."
+    if path.is_symlink(): path = Path(os.path.realpath(path))    # the file pointed at is written; the link stays
+    if path.exists() and not (path.is_file() or path.is_dir()):
+        raise FingersError(f"cannot write {path}: it is a device, FIFO or socket, not a file")
+    return path
+
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     "A temporary path beside `path` to write by name; renamed onto `path` if the block succeeds, removed if not."
-    path = Path(path)
+    path = check_regular(Path(path))
     if path.is_dir(): raise FingersError(f"cannot write {path}: it is a folder; give a file name")
     try:
         created = _make_parents(path)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     except OSError as e:
-        raise FingersError(f"cannot write {path}: {e.strerror or e}; choose a writable place") from None
+        raise write_failed(path, e, "choose a writable place") from None
     os.close(fd)
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the file from other users
         os.replace(tmp, path)
     except OSError as e:      # a full disk, a read-only file system, a folder that went away
-        raise FingersError(f"cannot write {path}: {e.strerror or e}; free some space or choose another place") from None
+        raise write_failed(path, e, "free some space or choose another place") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp); _remove_empty(created)
@@ -129,7 +146,7 @@ def write_json(path: str | os.PathLike, obj: Any, indent: int | None = 1) -> Pat
 # %% ../nbs/00_core.ipynb #2f54ebf5
 def check_writable(path: str | os.PathLike, folder: bool = False) -> Path:
     "`path` if a file (with `folder`: a folder) can be written there, else `FingersError` saying why; writes nothing."
-    path = Path(path)
+    path = check_regular(Path(path))
     if path.exists() and path.is_dir() != folder:
         kind, want = ("a file", "folder") if folder else ("a folder", "file")
         raise FingersError(f"cannot write {path}: it is {kind}; give a {want} name")
@@ -149,8 +166,7 @@ def output_files(folder: str | os.PathLike) -> Iterator[Callable[[str], Path]]:
         yield lambda name: staging / name
         for f in sorted(staging.iterdir()): os.replace(f, folder / f.name)
     except OSError as e:
-        raise FingersError(f"cannot write {folder}: {e.strerror or e}; free some space or choose another place") \
-            from None
+        raise write_failed(folder, e, "free some space or choose another place") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         if not any(folder.iterdir()): _remove_empty(created)

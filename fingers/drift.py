@@ -16,13 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .core import FingersError, atomic_write, output_files, write_json
+from .core import FingersError, NoSpaceError, atomic_write, output_files, write_json
 from .predict import Predictor
 
 # %% auto #0
-__all__ = ['IMAGE_FEATURES', 'MODEL_FEATURES', 'REFERENCE_FORMAT', 'MIN_IMAGES', 'ALPHA', 'image_features', 'model_features',
-           'features', 'DriftError', 'build_reference', 'check_reference', 'load_reference', 'drift_report',
-           'save_drift_report', 'drift_files', 'drift_in_subprocess']
+__all__ = ['IMAGE_FEATURES', 'MODEL_FEATURES', 'REFERENCE_FORMAT', 'MIN_IMAGES', 'ALPHA', 'NO_SPACE_EXIT', 'image_features',
+           'model_features', 'features', 'DriftError', 'build_reference', 'check_reference', 'load_reference',
+           'drift_report', 'save_drift_report', 'drift_files', 'drift_in_subprocess']
 
 # %% ../nbs/31_drift.ipynb #e1055a14
 IMAGE_FEATURES = ("brightness", "contrast", "sharpness", "edge_density")
@@ -193,6 +193,8 @@ def drift_files(reference_path: str | os.PathLike, current_path: str | os.PathLi
     save_drift_report(snapshot, summary, out)
     return summary
 
+NO_SPACE_EXIT = 28  # the exit status of `python -m fingers.drift` when its disk is full (ENOSPC's number)
+
 def drift_in_subprocess(reference: dict, current: dict[str, np.ndarray], model_version: str | None = None,
                         timeout: float = 300) -> tuple[dict, str]:
     "(summary, HTML page) of `current` features against `reference`, computed by a separate Python process."
@@ -204,10 +206,13 @@ def drift_in_subprocess(reference: dict, current: dict[str, np.ndarray], model_v
         files = [str(d / "reference.json"), str(d / "current.json"), str(d / "out")]
         cmd = [sys.executable, "-m", "fingers.drift", *files, model_version or ""]
         r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-        if r.returncode: raise DriftError((r.stderr.strip().splitlines() or ["the drift process failed"])[-1])
+        last = (r.stderr.strip().splitlines() or ["the drift process failed"])[-1]
+        if r.returncode == NO_SPACE_EXIT: raise NoSpaceError(last)
+        if r.returncode: raise DriftError(last)
         return json.loads((d / "out" / "drift.json").read_text()), (d / "out" / "drift.html").read_text()
 
 # %% ../nbs/31_drift.ipynb #14a4a8f9
 if __name__ == "__main__":        # python -m fingers.drift REFERENCE CURRENT OUT [MODEL_VERSION]
     try: drift_files(*sys.argv[1:4], model_version=(sys.argv[4] if len(sys.argv) > 4 else "") or None)
-    except DriftError as e: sys.exit(f"drift: {e}")
+    except NoSpaceError as e: print(e, file=sys.stderr); sys.exit(NO_SPACE_EXIT)
+    except (DriftError, FingersError) as e: sys.exit(f"drift: {e}")

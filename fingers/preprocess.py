@@ -19,8 +19,9 @@ from PIL.JpegImagePlugin import JpegImageFile
 from .core import SIZE, FingersError, border_pixels
 
 # %% auto #0
-__all__ = ['MAX_BYTES', 'MAX_PIXELS', 'MAX_ASPECT', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'ImageError', 'ImageTooLarge', 'check_size',
-           'draft_reduction', 'load_image', 'to_gray', 'pad_to_square', 'prepare', 'image_files']
+__all__ = ['MAX_BYTES', 'MAX_PIXELS', 'MAX_SCANS', 'MAX_ASPECT', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'ImageError', 'ImageTooLarge',
+           'check_size', 'draft_reduction', 'shrink_decoded', 'jpeg_scans', 'load_image', 'to_8bit', 'to_gray',
+           'pad_to_square', 'prepare', 'image_files']
 
 # %% ../nbs/02_preprocess.ipynb #5bcaa87e
 class ImageError(FingersError):
@@ -31,6 +32,7 @@ class ImageTooLarge(ImageError):
 
 MAX_BYTES = 25_000_000  # larger files are refused before they are read
 MAX_PIXELS = 40_000_000  # larger images are refused before they are decoded (decompression bombs)
+MAX_SCANS = 100  # a JPEG with more scans is refused: tens of thousands of tiny ones take seconds to decode
 MAX_ASPECT = 10  # a longer side more than this many times the shorter is not a photo of a hand
 MIN_SIDE = 16  # smaller images carry no usable hand
 PngImagePlugin.MAX_TEXT_MEMORY = 1_000_000  # text a PNG may inflate when opened (Pillow's default: 64 MB); none is used
@@ -55,6 +57,20 @@ def draft_reduction(size: tuple[int, int], side: int) -> int:
     "The largest JPEG decoding reduction (8, 4, 2 or 1) that keeps the longer side of `size` at least `side`."
     return next((k for k in (8, 4, 2) if max(size) // k >= side), 1)
 
+def shrink_decoded(img: Image.Image, side: int) -> Image.Image:
+    "`img` reduced by a whole factor (box filter) that keeps its longer side at least `side`: what is used, no more."
+    k = max(img.size) // side
+    if k < 2: return img
+    if img.mode in ("P", "1"):                              # no reduce for these: in colour (or grey) first
+        img = img.convert("RGBA" if "transparency" in img.info else "RGB" if img.mode == "P" else "L")
+    if img.mode.startswith("I;16"): img = Image.fromarray(to_8bit(np.asarray(img)))
+    out = img.reduce(k); out.info = dict(img.info)
+    return out
+
+def jpeg_scans(data: bytes) -> int:
+    "How many scans a JPEG holds (its SOS markers: 0xFF 0xDA cannot occur inside the coded data, which stuffs 0xFF)."
+    return data.count(b"\xff\xda")
+
 def load_image(source: bytes | str | os.PathLike | Image.Image | np.ndarray, name: str = "image",
                max_pixels: int = MAX_PIXELS, shrink_to: int = 0, colour: bool = False) -> Image.Image:
     "Open `source` (bytes, path, PIL image or array) as a PIL image with its EXIF orientation applied."
@@ -67,6 +83,7 @@ def load_image(source: bytes | str | os.PathLike | Image.Image | np.ndarray, nam
         elif isinstance(source, Image.Image): img = source
         else:
             if isinstance(source, (str, os.PathLike)): source = _read_bytes(source, name)
+            if isinstance(source, memoryview): source = source.tobytes()
             if not isinstance(source, (bytes, bytearray, memoryview)):
                 raise ImageError(f"{name}: expected image bytes, a path, a PIL image or an array, "
                                  f"got {type(source).__name__}")
@@ -80,10 +97,13 @@ def load_image(source: bytes | str | os.PathLike | Image.Image | np.ndarray, nam
         if isinstance(source, (Image.Image, np.ndarray)):     # the caller's own pixels: left as they are
             img.load(); return ImageOps.exif_transpose(img)
         full = img.size
+        if isinstance(img, JpegImageFile) and (n := jpeg_scans(source)) > MAX_SCANS:
+            raise ImageError(f"{name}: a JPEG of {n:,} scans (at most {MAX_SCANS} are read): too slow to decode")
         if shrink_to and isinstance(img, JpegImageFile) and (k := draft_reduction(img.size, shrink_to)) > 1:
             img.draft("RGB" if colour else "L", (img.size[0] // k, img.size[1] // k))   # at 1/k of the size; only
                                                                     # the luminance unless `colour` is asked for
         img.load()
+        if shrink_to: img = shrink_decoded(img, shrink_to)      # other formats: reduced once decoded
         img.info["reduction"] = full[0] / img.size[0]           # pixels of the file per pixel decoded
         ImageOps.exif_transpose(img, in_place=True)
         return img
@@ -95,6 +115,13 @@ def load_image(source: bytes | str | os.PathLike | Image.Image | np.ndarray, nam
         raise ImageError(f"{name}: not a readable image ({type(e).__name__}: {e})") from None
 
 # %% ../nbs/02_preprocess.ipynb #4e97ff31
+def to_8bit(a: np.ndarray, rows: int = 256) -> np.ndarray:
+    "16- or 32-bit integer pixels to 8 bits (0-65535 or, if all are below 256, 0-255), a block of `rows` at a time."
+    top = 65535.0 if a.max() > 255 else 255.0
+    out = np.empty(a.shape, np.uint8)
+    for i in range(0, len(a), rows): out[i:i + rows] = np.clip(np.rint(a[i:i + rows] * (255 / top)), 0, 255)
+    return out
+
 def to_gray(img: Image.Image, name: str = "image") -> np.ndarray:
     "8-bit luminance of `img`; transparent pixels become mid-grey, high bit depths are scaled down."
     try:
@@ -102,10 +129,7 @@ def to_gray(img: Image.Image, name: str = "image") -> np.ndarray:
             rgba = img.convert("RGBA")
             base = Image.new("RGBA", rgba.size, (128, 128, 128, 255))
             img = Image.alpha_composite(base, rgba)
-        if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-            a = np.asarray(img, dtype=np.float64)
-            top = 65535.0 if a.max() > 255 else 255.0
-            return np.clip(np.rint(a * 255 / top), 0, 255).astype(np.uint8)
+        if img.mode in ("I;16", "I;16B", "I;16L", "I"): return to_8bit(np.asarray(img))
         if img.mode == "F":
             a = np.nan_to_num(np.asarray(img, dtype=np.float64))
             return np.clip(np.rint(a * 255 if a.max() <= 1 else a), 0, 255).astype(np.uint8)

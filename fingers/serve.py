@@ -36,15 +36,15 @@ from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
 
 from . import drift
-from .core import CLASSES, FingersError
+from .core import CLASSES, FingersError, NoSpaceError
 from .drift import MIN_IMAGES, DriftError, check_reference, drift_in_subprocess, image_features, model_features
 from .predict import ModelOutputError, Predictor
 from .preprocess import ImageError, ImageTooLarge
 
 # %% auto #0
-__all__ = ['PAGE', 'OPEN_ROUTES', 'INLINE_PIXELS', 'INLINE_BYTES', 'app', 'Settings', 'MicroBatcher', 'Metrics', 'RecentInputs',
-           'ServiceError', 'error_response', 'BodyLimit', 'Service', 'read_images', 'prepare_all', 'cheap_to_prepare',
-           'prepare_uploads', 'Observe', 'create_app', 'make_app']
+__all__ = ['PAGE', 'OPEN_ROUTES', 'INLINE_PIXELS', 'INLINE_BYTES', 'app', 'Settings', 'MicroBatcher', 'reserve_disk', 'Metrics',
+           'RecentInputs', 'ServiceError', 'error_response', 'Budget', 'BodyLimit', 'Service', 'read_images',
+           'read_parts', 'prepare_all', 'cheap_to_prepare', 'prepare_uploads', 'Observe', 'create_app', 'make_app']
 
 # %% ../nbs/40_serve.ipynb #7647b55a
 @dataclass(frozen=True)
@@ -61,6 +61,7 @@ class Settings:
     threads: int = 1  # threads each model run uses (ONNX Runtime's intra-op threads)
     readers: int = 1  # pictures read and searched for hands at once in a process (1: a core each, bench/serve.txt)
     max_waiting: int = 64  # pictures a process holds waiting to be read; more: 503, try again
+    max_waiting_bytes: int = 100_000_000  # bytes of uploads a process holds being read; more: 503 (one request: 413)
     drift_reference: str = ""  # default: drift_reference.json beside the model, if there is one
     drift_window: int = 500  # how many recent images /drift compares with the reference
     client_timeout_s: float = 10.0  # the longest a client may take to send its headers, or pause within its body
@@ -80,7 +81,7 @@ class Settings:
             raise FingersError("no model to serve: set FINGERS_MODEL to a run folder or a model.onnx")
         s = cls(**values)
         for name in ("max_bytes", "max_pixels", "max_files", "max_batch", "drift_window", "model_runs",
-                     "threads", "readers", "max_waiting", "max_connections"):
+                     "threads", "readers", "max_waiting", "max_connections", "max_waiting_bytes"):
             if getattr(s, name) < 1:
                 raise FingersError(f"FINGERS_{name.upper()} must be at least 1, got {getattr(s, name)}")
         if not 0 < s.client_timeout_s <= 3600:
@@ -158,6 +159,14 @@ class MicroBatcher:
             with suppress(Exception): self.on_batch(n)                   # counting never holds an answer back
 
 # %% ../nbs/40_serve.ipynb #852486a7
+def reserve_disk(path: str | os.PathLike) -> None:
+    "Give file `path` its blocks on disk now: writing a memory-mapped file on a full disk kills the process (SIGBUS)."
+    fd = os.open(path, os.O_RDWR)
+    try: os.posix_fallocate(fd, 0, os.fstat(fd).st_size)
+    except OSError as e:
+        raise FingersError(f"no room for {path} ({e.strerror}): free some space in its folder") from None
+    finally: os.close(fd)
+
 class Metrics:
     "The service's Prometheus metrics."
     def __init__(self):
@@ -177,6 +186,8 @@ class Metrics:
                                   registry=r, buckets=tuple(range(8, 129, 8)))
         self.batch = Histogram("fingers_batch_size", "Images per model run", registry=r,
                                buckets=(1, 2, 4, 8, 16, 32, 64, 128))
+        if shared := os.environ.get("PROMETHEUS_MULTIPROC_DIR"):            # this process's files, mapped in memory
+            for path in Path(shared).glob(f"*_{os.getpid()}.db"): reserve_disk(path)
 
     def text(self) -> bytes:
         "The metrics in Prometheus's text format: of every worker process, when they share `PROMETHEUS_MULTIPROC_DIR`."
@@ -199,6 +210,7 @@ class RecentInputs:
         else:
             fd, path = tempfile.mkstemp(prefix="recent-", suffix=".npy", dir=self.folder); os.close(fd)
             self.rows = np.lib.format.open_memmap(path, "w+", np.float64, shape)
+            reserve_disk(path)
 
     def add(self, features: dict[str, np.ndarray]) -> None:
         "Keep the features of a batch of images (an array per name, a value per image)."
@@ -229,6 +241,22 @@ class ServiceError(Exception):
 
 def error_response(status: int, kind: str, message: str, headers: dict | None = None) -> JSONResponse:
     return JSONResponse({"error": {"status": status, "kind": kind, "message": message}}, status, headers=headers)
+
+# %% ../nbs/40_serve.ipynb #60944942
+class Budget:
+    "How much of something (pictures, bytes) a process holds, within `limit`: `take` more, or a 503 to try again."
+    def __init__(self, limit: int, what: str):
+        self.limit, self.what, self.used = limit, what, 0
+
+    def take(self, n: int) -> int:
+        "Hold `n` more (`give` them back later); 413 if `n` alone is over the limit, 503 if there is no room now."
+        if n > self.limit:
+            raise ServiceError(413, "too_large", f"{n:,} {self.what} in one request: at most {self.limit:,}")
+        if self.used + n > self.limit:
+            raise ServiceError(503, "busy", f"{self.used:,} {self.what} are waiting to be read here: try again")
+        self.used += n; return n
+
+    def give(self, n: int) -> None: self.used -= n
 
 # %% ../nbs/40_serve.ipynb #b4236af2
 class BodyLimit:
@@ -283,7 +311,8 @@ class Service:
         s = self.settings
         self.predictor = Predictor(s.model, threads=s.threads)
         self.readers = ThreadPoolExecutor(s.readers, thread_name_prefix="read")   # bounds the finder's CPU and memory
-        self.waiting = 0                                  # pictures received, not yet read
+        self.waiting = Budget(s.max_waiting, "pictures")           # received, not yet read
+        self.uploads = Budget(s.max_waiting_bytes, "bytes of uploads")   # held in memory until read
         self.batcher = MicroBatcher(self.predictor.probabilities, s.max_batch, s.batch_wait_ms / 1000,
                                     on_batch=self.metrics.batch.observe, workers=s.model_runs)
         await self.batcher.start()
@@ -311,8 +340,8 @@ class Service:
         return answers
 
 # %% ../nbs/40_serve.ipynb #ea8db5c3
-async def read_images(request: Request, s: Settings) -> list[tuple[str, bytes]]:
-    "The (name, bytes) of every file of a multipart request's `files` field, within the caps; `ServiceError` if not."
+async def read_images(request: Request, s: Settings, held: Budget | None = None) -> list[tuple[str, bytes]]:
+    "The (name, bytes) of every file of a request's `files` field, within the caps and taken from `held` (give back)."
     kind = request.headers.get("content-type", "")
     if not kind.startswith("multipart/form-data"):
         raise ServiceError(422, "malformed", "expected multipart/form-data with the images in the field 'files'")
@@ -330,16 +359,24 @@ async def read_images(request: Request, s: Settings) -> list[tuple[str, bytes]]:
         if not parts:
             raise ServiceError(422, "malformed", "no images: send them as files in the multipart field 'files'")
         if any(isinstance(p, str) for p in parts): raise ServiceError(422, "malformed", "'files' holds text, not files")
-        out = []
-        for i, part in enumerate(parts):
-            name = (part.filename or f"image {i}")[:200]
-            data = await part.read(s.max_bytes + 1)
-            if not data: raise ServiceError(413, "empty", f"{name}: an empty file")
-            if len(data) > s.max_bytes:
-                raise ServiceError(413, "too_large", f"{name}: larger than the {s.max_bytes:,} bytes accepted")
-            out.append((name, data))
-        return out
+        size = held.take(sum(p.size or 0 for p in parts)) if held else 0    # before any is read into memory
+        try: return await read_parts(parts, s)
+        except BaseException:
+            if held: held.give(size)
+            raise
     finally: await form.close()
+
+async def read_parts(parts: list, s: Settings) -> list[tuple[str, bytes]]:
+    "The (name, bytes) of uploaded files, each within `max_bytes`."
+    out = []
+    for i, part in enumerate(parts):
+        name = (part.filename or f"image {i}")[:200]
+        data = await part.read(s.max_bytes + 1)
+        if not data: raise ServiceError(413, "empty", f"{name}: an empty file")
+        if len(data) > s.max_bytes:
+            raise ServiceError(413, "too_large", f"{name}: larger than the {s.max_bytes:,} bytes accepted")
+        out.append((name, data))
+    return out
 
 def prepare_all(files: list[tuple[str, bytes]], read: Callable[[bytes, str], tuple]) -> list[tuple]:
     "Each file's (inputs, hands) by `read(data, name)`; `ServiceError` 413 or 415 naming the first unusable one."
@@ -417,7 +454,7 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(ServiceError)
     async def service_error(request, e: ServiceError):
         service.metrics.errors.labels(e.kind).inc()
-        return error_response(e.status, e.kind, e.message, {"Retry-After": "1"} if e.status == 503 else None)
+        return error_response(e.status, e.kind, e.message, {"Retry-After": "1"} if e.status in (503, 507) else None)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request, e: RequestValidationError):
@@ -469,13 +506,16 @@ def create_app(settings: Settings) -> FastAPI:
                          415: {"description": "not an image"}, 422: {"description": "malformed request"}})
     async def predict(request: Request, include_input: bool = False) -> dict:
         with service.batcher.on_the_way():
-            files = await read_images(request, settings)
-            if service.waiting + len(files) > settings.max_waiting:     # one slow queue must not grow without end
-                raise ServiceError(503, "busy", f"{service.waiting} pictures are waiting to be read here: try again")
-            read = partial(service.predictor.inputs, max_pixels=settings.max_pixels)
-            service.waiting += len(files)
-            try: readings = await prepare_uploads(files, read, service.predictor.finder is not None, service.readers)
-            finally: service.waiting -= len(files)
+            files = await read_images(request, settings, service.uploads)
+            size = sum(len(data) for _, data in files)
+            try:
+                held = service.waiting.take(len(files))            # one slow queue must not grow without end
+                read = partial(service.predictor.inputs, max_pixels=settings.max_pixels)
+                try: readings = await prepare_uploads(files, read, service.predictor.finder is not None,
+                                                      service.readers)
+                finally: service.waiting.give(held)
+            finally: service.uploads.give(size)
+            files = [(name, None) for name, _ in files]            # the bytes: no longer held
         answers = await service.predict(readings)
         out = []
         for (name, _), (crops, _), answer in zip(files, readings, answers):
@@ -510,8 +550,8 @@ def create_app(settings: Settings) -> FastAPI:
                 try: made = await asyncio.to_thread(drift_in_subprocess, service.reference, current,
                                                     service.predictor.version)
                 except DriftError as e: raise ServiceError(409, "drift", str(e)) from None
-                except OSError as e:                       # the report is made in $TMPDIR, which may be full
-                    raise ServiceError(507, "no_space", f"no room to make the report ({e.strerror})") from None
+                except (OSError, NoSpaceError) as e:       # the report is made in $TMPDIR, which may be full
+                    raise ServiceError(507, "no_space", f"no room to make the report here now ({e})") from None
                 drift_cache.clear(); drift_cache[key] = made
             return drift_cache[key]
 
@@ -523,7 +563,8 @@ def _version() -> str:
 
 def make_app(settings: Settings):
     "The ASGI app for `settings`, with the request size limit in front."
-    return BodyLimit(create_app(settings), settings.max_files * settings.max_bytes + 1_000_000)
+    most = min(settings.max_files * settings.max_bytes, settings.max_waiting_bytes)
+    return BodyLimit(create_app(settings), most + 1_000_000)     # room for the multipart framing
 
 # %% ../nbs/40_serve.ipynb #f99cc661
 class _LazyApp:

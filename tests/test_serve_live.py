@@ -378,19 +378,6 @@ def test_connections_spread_over_workers(model, tmp_path):
         assert sum(per_worker) == 16 and per_worker[0] >= 1, per_worker  # all to one: p = 3e-5 if spread at random
 
 
-def test_a_worker_that_dies_stops_the_service(model):
-    "When a worker ends, `fingers serve` stops the others and exits with an error naming it (a container restarts it)."
-    with LiveServer(model, args=("--workers", "2")) as s:
-        time.sleep(2)
-        workers = worker_pids(s)
-        assert len(workers) == 2, workers
-        os.kill(workers[0], signal.SIGKILL)
-        assert s.proc.wait(30) == 1
-        out = s.proc.stdout.read()
-        assert "worker 1 of 2 ended (exit code -9), so the service stopped" in out, out
-        assert not running(workers[1])
-
-
 def test_workers_end_with_a_killed_supervisor(model):
     "A supervisor killed outright (SIGKILL, out of memory) leaves no worker serving on behind it."
     with LiveServer(model, args=("--workers", "2")) as s:
