@@ -26,6 +26,7 @@ from fingers.core import (
     FingersError,
     ProgressFile,
     check_writable,
+    one_line,
     output_files,
     require,
     save_figure,
@@ -33,10 +34,10 @@ from fingers.core import (
 )
 
 # %% auto #0
-__all__ = ['ParamPairs', 'COMMANDS', 'BAR_FORMAT', 'COUNT_FORMAT', 'RunFailed', 'command', 'command_parser', 'param_values',
-           'main', 'data', 'fit', 'train_notebook', 'TerminalProgress', 'train', 'evaluate', 'evaluate_photos',
-           'read_photos', 'predict', 'robustness', 'drift_reference', 'drift', 'cgroup_cpu_limit', 'cpu_quotas',
-           'usable_cores', 'check_service', 'report_check', 'check_apart', 'serve']
+__all__ = ['ParamPairs', 'COMMANDS', 'INPUTS', 'OUTPUTS', 'BAR_FORMAT', 'COUNT_FORMAT', 'RunFailed', 'command', 'command_parser',
+           'param_values', 'main', 'guarded_area', 'check_paths', 'data', 'fit', 'train_notebook', 'TerminalProgress',
+           'train', 'evaluate', 'evaluate_photos', 'read_photos', 'predict', 'robustness', 'drift_reference', 'drift',
+           'cgroup_cpu_limit', 'cpu_quotas', 'usable_cores', 'check_service', 'report_check', 'check_apart', 'serve']
 
 # %% ../nbs/90_cli.ipynb #7b48e3cb
 class RunFailed(Exception):
@@ -105,22 +106,51 @@ def main(argv: Sequence[str] | None = None) -> int:
     "Run the `fingers` command line; returns the exit status (0 done, 1 failed, 2 bad input, 3 a bug)."
     args = vars(command_parser().parse_args(argv))
     name, func = args.pop("command"), args.pop("func")
-    try: func(**args)
+    try: check_paths(args); func(**args)
     except RunFailed as e:
-        print(f"fingers {name}: failed: {e}", file=sys.stderr); return 1
+        print(f"fingers {name}: failed: {one_line(e)}", file=sys.stderr); return 1
     except KeyboardInterrupt:
         print(f"fingers {name}: interrupted", file=sys.stderr); return 130
     except FingersError as e:
-        print(f"fingers {name}: error: {e}", file=sys.stderr); return 2
+        print(f"fingers {name}: error: {one_line(e)}", file=sys.stderr); return 2
     except OSError as e:
         what = f"{e.filename}: {e.strerror}" if e.filename else (e.strerror or str(e))
-        print(f"fingers {name}: error: {what}", file=sys.stderr); return 2
+        print(f"fingers {name}: error: {one_line(what)}", file=sys.stderr); return 2
     except Exception as e:                  # a bug: say so in one line, and keep the traceback for debugging
         if os.environ.get("FINGERS_DEBUG"): raise
         print(f"fingers {name}: internal error: {type(e).__name__}: {e}\n  this is a bug in fingers; please report it "
               f"with the command you ran (FINGERS_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 3
     return 0
+
+# %% ../nbs/90_cli.ipynb #3733749d
+INPUTS = ("source", "data", "model", "folder", "reference", "current", "images", "params")  # parameters read from
+OUTPUTS = ("out",)  # parameters written to
+
+def _paths(value) -> list[Path]:
+    "The existing paths among a parameter's value (one, a list, or text that is not a path, such as 'synthetic')."
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return [Path(v) for v in values if v is not None and str(v) and Path(v).exists()]
+
+def guarded_area(name: str, path: Path) -> Path:
+    "What writing must leave alone for input `path`: a model's whole folder (its card lives beside it), else the path."
+    area = path.parent if name == "model" and path.is_file() else path
+    return Path(os.path.realpath(area))
+
+def check_paths(args: dict) -> None:
+    "Refuse inputs that are devices or FIFOs (reading them hangs), and outputs that are, hold or lie in an input."
+    inputs = [(name, p) for name in INPUTS for p in _paths(args.get(name))]
+    outputs = [(name, p) for name in OUTPUTS for p in _paths(args.get(name))]
+    for name, p in inputs + outputs:
+        if not (p.is_file() or p.is_dir()): raise FingersError(f"{name} {p}: a device, FIFO or socket, not a file")
+    for k in OUTPUTS:
+        if args.get(k) is None: continue
+        out = Path(os.path.realpath(args[k]))
+        for name, p in inputs:
+            area = guarded_area(name, p)
+            if out == area or area in out.parents or out in area.parents:
+                raise FingersError(f"{k} {args[k]} would write over or into {name} {p}: "
+                                   "an input is never changed; write elsewhere")
 
 # %% ../nbs/90_cli.ipynb #f36de2d2
 @command
@@ -325,7 +355,7 @@ def evaluate_photos(folder: Path,  # photos in sub-folders named by finger count
     from fingers.photos import evaluate_photos as score
     from fingers.photos import plot_photo_errors, plot_photo_report
     rep, photos = score(folder, predictor)
-    for skipped in rep["skipped"]: print(f"fingers evaluate-photos: skipped: {skipped}", file=sys.stderr)
+    for skipped in rep["skipped"]: print(f"fingers evaluate-photos: skipped: {one_line(skipped)}", file=sys.stderr)
     lo, hi = rep["count_accuracy_ci95"]
     print(f"finger count right on {rep['count_accuracy']:.1%} (95% CI {lo:.1%} to {hi:.1%}) of {rep['n']} photos, "
           f"end to end; no hand found in {rep['no_hand_share']:.1%}; "
@@ -382,7 +412,7 @@ def predict(images: list[str],  # image files, or folders of them (any size, col
         if error is not None:
             failed += 1
             print(json.dumps({"image": name, "error": error}))
-            print(f"fingers predict: error: {error}", file=sys.stderr)
+            print(f"fingers predict: error: {one_line(error)}", file=sys.stderr)
             continue
         r = {"image": name, **next(answers)}
         if not all_probabilities:
@@ -480,6 +510,7 @@ def drift(*, reference: Path,  # file from `fingers drift-reference`
     else:
         images, _, _ = _split_images(current, split)
         if predictor is not None: images = predictor.model_inputs(images)
+    if not len(images): raise FingersError(f"no hand found in any picture of {current}: no inputs to compare")
     snapshot, summary = drift_report(ref, features(images, predictor), predictor.version if predictor else None)
     save_drift_report(snapshot, summary, out)
     verdict = f"DRIFT in {', '.join(summary['drifted_features'])}" if summary["drift"] else "no drift"

@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 
 # %% auto #0
-__all__ = ['SIZE', 'CLASSES', 'PROGRESS_FILE', 'FingersError', 'class_index', 'finger_count', 'hand_side', 'finger_counts',
-           'is_right', 'flip_label', 'border_pixels', 'softmax', 'NoSpaceError', 'write_failed', 'check_regular',
-           'atomic_path', 'atomic_write', 'write_json', 'check_writable', 'output_files', 'save_figure', 'require',
-           'ProgressFile']
+__all__ = ['SIZE', 'CLASSES', 'PROGRESS_FILE', 'FingersError', 'one_line', 'class_index', 'finger_count', 'hand_side',
+           'finger_counts', 'is_right', 'flip_label', 'border_pixels', 'softmax', 'NoSpaceError', 'write_failed',
+           'check_regular', 'atomic_path', 'atomic_write', 'write_json', 'check_writable', 'output_files',
+           'save_figure', 'require', 'ProgressFile']
 
 # %% ../nbs/00_core.ipynb #0d23a02d
 SIZE = 128  # the side of every image the model takes, in pixels, as in the data set
@@ -33,6 +33,11 @@ CLASSES: tuple[str, ...] = tuple(f"{n}{hand}" for n in range(6) for hand in "LR"
 # %% ../nbs/00_core.ipynb #cd803d45
 class FingersError(ValueError):
     "An expected failure (bad input, a missing or damaged file, an impossible setting); its message says what to do."
+
+# %% ../nbs/00_core.ipynb #4747023d
+def one_line(text: Any) -> str:
+    "`text` on one line: newlines and other control characters written as escapes (a file name cannot forge a line)."
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 # %% ../nbs/00_core.ipynb #8e66e363
 def class_index(label: str | int) -> int:

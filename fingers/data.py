@@ -342,8 +342,11 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "fingers"
 
 def data_source(source: str | os.PathLike | None = None) -> str:
-    "The source to use: `source`, else the `FINGERS_DATA` environment variable, else 'synthetic'."
-    return str(source or os.environ.get("FINGERS_DATA") or SYNTHETIC)
+    "The source to use: `source`, else the `FINGERS_DATA` environment variable, else 'synthetic'; never a device."
+    source = str(source or os.environ.get("FINGERS_DATA") or SYNTHETIC)
+    if os.path.exists(source) and not (os.path.isfile(source) or os.path.isdir(source)):
+        raise DataError(f"{source} is a device, FIFO or socket: give the data's zip file or folder")
+    return source
 
 # %% ../nbs/03_data.ipynb #8fedb475
 def make_synthetic(out: str | os.PathLike, n_train: int = SYNTHETIC_SIZE["n_train"],

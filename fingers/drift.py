@@ -20,9 +20,9 @@ from .core import FingersError, NoSpaceError, atomic_write, output_files, write_
 from .predict import Predictor
 
 # %% auto #0
-__all__ = ['IMAGE_FEATURES', 'MODEL_FEATURES', 'REFERENCE_FORMAT', 'MIN_IMAGES', 'ALPHA', 'NO_SPACE_EXIT', 'image_features',
-           'model_features', 'features', 'DriftError', 'build_reference', 'check_reference', 'load_reference',
-           'drift_report', 'save_drift_report', 'drift_files', 'drift_in_subprocess']
+__all__ = ['IMAGE_FEATURES', 'MODEL_FEATURES', 'REFERENCE_FORMAT', 'MIN_IMAGES', 'FEATURE_BOUND', 'ALPHA', 'NO_SPACE_EXIT',
+           'image_features', 'model_features', 'features', 'DriftError', 'build_reference', 'check_reference',
+           'load_reference', 'drift_report', 'save_drift_report', 'drift_files', 'drift_in_subprocess']
 
 # %% ../nbs/31_drift.ipynb #e1055a14
 IMAGE_FEATURES = ("brightness", "contrast", "sharpness", "edge_density")
@@ -77,6 +77,8 @@ def build_reference(images: np.ndarray, predictor: Predictor | None, path: str |
 
 MIN_IMAGES = 20  # fewer images than this (in a reference or a batch) cannot show drift
 
+FEATURE_BOUND = 1e4  # no feature of an 8-bit picture comes near it (the sharpest: about 2,040)
+
 def check_reference(ref, path: str | os.PathLike = "reference") -> dict:
     "`ref` if it is a valid drift reference: known features, each a list of at least `MIN_IMAGES` finite numbers."
     def bad(why): raise DriftError(f"{path} is not a usable drift reference: {why}")
@@ -92,7 +94,11 @@ def check_reference(ref, path: str | os.PathLike = "reference") -> dict:
         numbers = isinstance(values, list) and all(is_number(v) for v in values)
         if not numbers:
             bad(f"feature {name!r} is not a list of numbers")
-        if not np.isfinite(values).all(): bad(f"feature {name!r} has values that are not finite")
+        try: arr = np.asarray(values, dtype=float)
+        except OverflowError: bad(f"feature {name!r} has numbers too large for a float")
+        if not np.isfinite(arr).all(): bad(f"feature {name!r} has values that are not finite")
+        if len(arr) and np.abs(arr).max() > FEATURE_BOUND:         # 8-bit pictures' features are far smaller
+            bad(f"feature {name!r} has values beyond {FEATURE_BOUND:g}: not features of pictures")
         lengths.add(len(values))
     if len(lengths) > 1: bad(f"features of different lengths {sorted(lengths)}")
     if lengths.pop() < MIN_IMAGES: bad(f"fewer than {MIN_IMAGES} images")
@@ -107,6 +113,7 @@ def load_reference(path: str | os.PathLike) -> dict:
     try: ref = json.loads(path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise DriftError(f"{path} is not a drift reference ({e})") from None
+    except RecursionError: raise DriftError(f"{path} is not a drift reference (JSON nested too deep)") from None
     return check_reference(ref, path)
 
 # %% ../nbs/31_drift.ipynb #325767de

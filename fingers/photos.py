@@ -44,6 +44,8 @@ def read_labelled_photos(folder: str | os.PathLike, read: Callable = picture_inp
     folder, subs = Path(folder), check_photo_folder(folder)
     paths, counts, hands = [], [], []
     for d in subs:
+        if not os.access(d, os.R_OK | os.X_OK):            # else its photos would be silently left out
+            raise PhotoFolderError(f"{d} cannot be read (no permission): its photos would be left out")
         try: files = image_files(d)
         except ImageError: continue                        # an empty label folder
         paths += files; counts += [int(d.name[0])] * len(files); hands += [d.name[1:]] * len(files)

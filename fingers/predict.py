@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any
@@ -63,7 +62,7 @@ def check_card(card: Any, path: str | os.PathLike = CARD, version: str | None = 
     if card.get("format") != CARD_FORMAT: bad(f"format {card.get('format')!r}, expected {CARD_FORMAT}")
     if card.get("classes") != list(CLASSES): bad(f"its classes {card.get('classes')!r} differ from {list(CLASSES)}")
     t = card.get("threshold")
-    if isinstance(t, bool) or not isinstance(t, (int, float)) or not math.isfinite(t) or not 0 <= t < 1:
+    if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 <= t < 1:     # ints of any size compare
         bad(f"threshold {t!r} is not a number in [0, 1): rejection would be wrong")
     f = card.get("finder")
     if f is not None and f != FINDER_VERSION: bad(f"made for hand finder {f!r}; this install has {FINDER_VERSION!r}")
@@ -85,6 +84,7 @@ def read_card(onnx_path: str | os.PathLike) -> dict[str, Any]:
         )
     try: card = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as e: raise ModelCardError(f"{path}: not JSON ({e})") from None
+    except RecursionError: raise ModelCardError(f"{path}: JSON nested too deep to be a model card") from None
     return check_card(card, path, model_version(onnx_path))
 
 # %% ../nbs/30_predict.ipynb #43865a93
