@@ -62,6 +62,7 @@ class Settings:
     readers: int = 1  # pictures read and searched for hands at once in a process (1: a core each, bench/serve.txt)
     max_waiting: int = 64  # pictures a process holds waiting to be read; more: 503, try again
     max_waiting_bytes: int = 100_000_000  # bytes of uploads a process holds being read; more: 503 (one request: 413)
+    queue_timeout_s: float = 30.0  # how long a request waits for room among those (then 503, try again)
     drift_reference: str = ""  # default: drift_reference.json beside the model, if there is one
     drift_window: int = 500  # how many recent images /drift compares with the reference
     client_timeout_s: float = 10.0  # the longest a client may take to send its headers, or pause within its body
@@ -84,8 +85,9 @@ class Settings:
                      "threads", "readers", "max_waiting", "max_connections", "max_waiting_bytes"):
             if getattr(s, name) < 1:
                 raise FingersError(f"FINGERS_{name.upper()} must be at least 1, got {getattr(s, name)}")
-        if not 0 < s.client_timeout_s <= 3600:
-            raise FingersError(f"FINGERS_CLIENT_TIMEOUT_S must be in (0, 3600], got {s.client_timeout_s}")
+        for name in ("client_timeout_s", "queue_timeout_s"):
+            if not 0 < getattr(s, name) <= 3600:
+                raise FingersError(f"FINGERS_{name.upper()} must be in (0, 3600], got {getattr(s, name)}")
         if not 0 <= s.batch_wait_ms <= 100:
             raise FingersError(f"FINGERS_BATCH_WAIT_MS must be 0-100, got {s.batch_wait_ms}")
         return s
@@ -244,19 +246,31 @@ def error_response(status: int, kind: str, message: str, headers: dict | None = 
 
 # %% ../nbs/40_serve.ipynb #60944942
 class Budget:
-    "How much of something (pictures, bytes) a process holds, within `limit`: `take` more, or a 503 to try again."
-    def __init__(self, limit: int, what: str):
-        self.limit, self.what, self.used = limit, what, 0
+    "How much of something (pictures, bytes) a process holds, within `limit`; `take` waits up to `wait` s for room."
+    def __init__(self, limit: int, what: str, wait: float = 30.0):
+        self.limit, self.what, self.wait, self.used = limit, what, wait, 0
+        self._room: asyncio.Condition | None = None              # made in the running loop, when first needed
 
-    def take(self, n: int) -> int:
-        "Hold `n` more (`give` them back later); 413 if `n` alone is over the limit, 503 if there is no room now."
+    async def take(self, n: int) -> int:
+        "Hold `n` more once there is room (`give` them back); 413 if `n` alone is over the limit, 503 after `wait`."
         if n > self.limit:
             raise ServiceError(413, "too_large", f"{n:,} {self.what} in one request: at most {self.limit:,}")
-        if self.used + n > self.limit:
-            raise ServiceError(503, "busy", f"{self.used:,} {self.what} are waiting to be read here: try again")
-        self.used += n; return n
+        async with self.room:
+            try: await asyncio.wait_for(self.room.wait_for(lambda: self.used + n <= self.limit), self.wait)
+            except TimeoutError:
+                raise ServiceError(503, "busy", f"{self.used:,} {self.what} are waiting to be read here: "
+                                   "try again") from None
+            self.used += n
+        return n
 
-    def give(self, n: int) -> None: self.used -= n
+    async def give(self, n: int) -> None:
+        "Give back `n` taken, and wake the requests waiting for room."
+        async with self.room: self.used -= n; self.room.notify_all()
+
+    @property
+    def room(self) -> asyncio.Condition:
+        self._room = self._room or asyncio.Condition()
+        return self._room
 
 # %% ../nbs/40_serve.ipynb #b4236af2
 class BodyLimit:
@@ -311,8 +325,8 @@ class Service:
         s = self.settings
         self.predictor = Predictor(s.model, threads=s.threads)
         self.readers = ThreadPoolExecutor(s.readers, thread_name_prefix="read")   # bounds the finder's CPU and memory
-        self.waiting = Budget(s.max_waiting, "pictures")           # received, not yet read
-        self.uploads = Budget(s.max_waiting_bytes, "bytes of uploads")   # held in memory until read
+        self.waiting = Budget(s.max_waiting, "pictures", s.queue_timeout_s)             # received, not yet read
+        self.uploads = Budget(s.max_waiting_bytes, "bytes of uploads", s.queue_timeout_s)   # in memory until read
         self.batcher = MicroBatcher(self.predictor.probabilities, s.max_batch, s.batch_wait_ms / 1000,
                                     on_batch=self.metrics.batch.observe, workers=s.model_runs)
         await self.batcher.start()
@@ -359,10 +373,10 @@ async def read_images(request: Request, s: Settings, held: Budget | None = None)
         if not parts:
             raise ServiceError(422, "malformed", "no images: send them as files in the multipart field 'files'")
         if any(isinstance(p, str) for p in parts): raise ServiceError(422, "malformed", "'files' holds text, not files")
-        size = held.take(sum(p.size or 0 for p in parts)) if held else 0    # before any is read into memory
+        size = await held.take(sum(p.size or 0 for p in parts)) if held else 0    # before any is read into memory
         try: return await read_parts(parts, s)
         except BaseException:
-            if held: held.give(size)
+            if held: await held.give(size)
             raise
     finally: await form.close()
 
@@ -509,12 +523,12 @@ def create_app(settings: Settings) -> FastAPI:
             files = await read_images(request, settings, service.uploads)
             size = sum(len(data) for _, data in files)
             try:
-                held = service.waiting.take(len(files))            # one slow queue must not grow without end
+                held = await service.waiting.take(len(files))      # one slow queue must not grow without end
                 read = partial(service.predictor.inputs, max_pixels=settings.max_pixels)
                 try: readings = await prepare_uploads(files, read, service.predictor.finder is not None,
                                                       service.readers)
-                finally: service.waiting.give(held)
-            finally: service.uploads.give(size)
+                finally: await service.waiting.give(held)
+            finally: await service.uploads.give(size)
             files = [(name, None) for name, _ in files]            # the bytes: no longer held
         answers = await service.predict(readings)
         out = []

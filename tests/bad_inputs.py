@@ -32,6 +32,7 @@ class Case:
     absent: list[str] = field(default_factory=list)  # paths that must not exist afterwards (no partial output)
     env: dict[str, str] = field(default_factory=dict)
     needs_torch: bool = False  # the command must load PyTorch to judge this input
+    unchanged: list[str] = field(default_factory=list)  # inputs whose bytes must be the same afterwards
 
 
 def png(arr: np.ndarray, **kw) -> bytes:
@@ -188,6 +189,9 @@ def build_corpus(root: str | os.PathLike) -> list[Case]:
         ("no version", {k: v for k, v in card.items() if k != "version"}, "version None"),
         ("another model's card", {**card, "version": "0123456789abcdef"}, "belongs to another model file"),
         ("other classes", {**card, "classes": ["a"]}, "differ from"),
+        ("threshold of 400 digits", json.dumps(card).replace(f'"threshold": {card["threshold"]}', '"threshold": '
+                                                              + "9" * 400), "is not a number in [0, 1)"),
+        ("card nested 100,000 deep", "[" * 100_000 + "]" * 100_000, "nested too deep"),
     ]:
         cases.append(
             Case(
@@ -290,7 +294,7 @@ def build_corpus(root: str | os.PathLike) -> list[Case]:
         "a decompression bomb",
     )
     cases.append(
-        Case("data: --out is a folder", ["data", "--source", str(dl), "--out", str(root)], 2, "it is a folder")
+        Case("data: --out is a folder", ["data", "--source", str(dl), "--out", str(img)], 2, "it is a folder")
     )
     cases.append(
         Case(
@@ -576,7 +580,7 @@ def build_corpus(root: str | os.PathLike) -> list[Case]:
     cases.append(
         Case(
             "drift-reference: --out is a folder",
-            ["drift-reference", "--model", str(model), "--data", data_npz, "--out", str(root)],
+            ["drift-reference", "--model", str(model), "--data", data_npz, "--out", str(img)],
             2,
             "it is a folder",
         )
@@ -609,6 +613,43 @@ def build_corpus(root: str | os.PathLike) -> list[Case]:
             [str(out / "r0.json")],
         )
     )
+    # --- inputs are never destroyed, and never hang a command ---------------------------------------------------------
+    keep = root / "keep"
+    kept_model = good_model(keep / "run")
+    shutil.copy(root / "ref.json", keep / "ref.json")
+    write(keep / "photos" / "3" / "p.png", png(hand(3)))
+    write(keep / "dl.zip", (root / "data.npz").read_bytes())              # stands for a download: any file will do
+    os.symlink(keep / "dl.zip", keep / "link-to-dl.zip")
+    os.mkfifo(keep / "fifo")
+    ref_json = json.loads((root / "ref.json").read_text())
+    huge = {**ref_json, "features": {k: [1e308] * len(v) for k, v in ref_json["features"].items()}}
+    for name, argv, message, unchanged in [
+        ("data: --out is its --source", ["data", "--source", keep / "dl.zip", "--out", keep / "dl.zip"],
+         "an input is never changed", [keep / "dl.zip"]),
+        ("data: --out a link to its --source", ["data", "--source", keep / "dl.zip", "--out", keep / "link-to-dl.zip"],
+         "would write over or into source", [keep / "dl.zip"]),
+        ("drift-reference: --out the model card", ["drift-reference", "--model", kept_model, "--data", data_npz,
+         "--out", kept_model / CARD], "would write over or into model", [kept_model / CARD]),
+        ("drift-reference: --out the model", ["drift-reference", "--model", kept_model / "model.onnx", "--data",
+         data_npz, "--out", kept_model / "model.onnx"], "would write over or into model", [kept_model / "model.onnx"]),
+        ("evaluate: --out a folder holding the model", ["evaluate", "--model", kept_model / "model.onnx", "--data",
+         data_npz, "--out", keep], "would write over or into model", [kept_model / CARD]),
+        ("evaluate-photos: --out inside a class folder", ["evaluate-photos", keep / "photos", "--model", model,
+         "--out", keep / "photos" / "3" / "report"], "would write over or into folder",
+         [keep / "photos" / "3" / "p.png"]),
+        ("data: --out a device", ["data", "--source", "synthetic:1:1", "--out", "/dev/null"], "out /dev/null: a device",
+         []),
+        ("data: --source a FIFO", ["data", "--source", keep / "fifo", "--out", out / "f.npz"], "a device, FIFO", []),
+        ("data: --source /dev/zero", ["data", "--source", "/dev/zero", "--out", out / "z.npz"], "/dev/zero", []),
+        ("drift: a reference of 1e308s", ["drift", "--reference", write(keep / "ref308.json", json.dumps(huge)),
+         "--current", data_npz, "--out", out / "d308"], "not features of pictures", []),
+    ]:
+        cases.append(Case(f"inputs: {name}", [str(a) for a in argv], 2, message,
+                          unchanged=[str(u) for u in unchanged]))
+    newline = write(img / "forged\nfingers predict: error: other.png", "not an image")
+    cases.append(Case("predict: a file name with a newline", ["predict", "--model", str(model), str(newline)], 2,
+                      "forged\\nfingers predict: error: other.png"))
+
     # --- serving: `fingers serve` refuses to start -----------------------------------------------------------------
     cases.append(Case("serve: no model", ["serve", str(root / "nomodel")], 2, "no model file"))
     cases.append(

@@ -62,6 +62,7 @@ def test_bad_input(case_name, torch_footprint_mb, tmp_path):
     case = cases[case_name]
     env = {**os.environ, "FINGERS_CACHE": str(root / "cache"), "WANDB_MODE": "disabled", **case.env}
     env.pop("FINGERS_DATA", None)
+    before = {p: Path(p).read_bytes() for p in case.unchanged}
     code, out, err, mb = run([FINGERS, *case.argv], env, tmp_path)
     where = f"{case.name}: fingers {' '.join(case.argv)}\nstdout: {out[-1500:]}\nstderr: {err[-1500:]}"
     assert "Traceback" not in err and "internal error" not in err, where
@@ -71,6 +72,9 @@ def test_bad_input(case_name, torch_footprint_mb, tmp_path):
         assert re.search(rf"(^|[\r\n])fingers {case.argv[0]}: (error|failed): ", err), where
     for path in case.absent:
         assert not Path(path).exists(), f"{path} was left behind\n{where}"
+    for path, data in before.items():
+        assert Path(path).read_bytes() == data, f"{path} was changed\n{where}"
+    if "newline" in case.name: assert err.count("\n") == 2, f"a line forged by a file name\n{where}"  # its, the total
     leftovers = list((root / "out").rglob("*")) if (root / "out").exists() else []
     assert not leftovers, f"partial output: {leftovers[:5]}\n{where}"
     limit = MEMORY_MB + (torch_footprint_mb if case.needs_torch else 0)
@@ -88,5 +92,5 @@ def test_the_corpus_covers_every_command():
 def test_corpus_files_are_small():
     "The corpus is made of small files: oversize ones are sparse, and the bombs only claim to be big."
     root, _ = corpus()
-    used = sum(p.stat().st_blocks * 512 for p in root.rglob("*") if p.is_file() and "cache" not in p.parts)
+    used = sum(p.stat().st_blocks * 512 for p in root.rglob("*") if p.is_file() and "cache" not in p.parts)  # no FIFOs
     assert used < 50_000_000, f"{used:,} bytes on disk"
