@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
 from machine import machine  # noqa: E402
 from serving import LiveServer, tiny_model  # noqa: E402
-from test_faults import connections, grey16_png, hand, many_scans_jpeg, under_load, wait_for, worker_pids  # noqa: E402
+from test_faults import connections, grey16_png, hand, listening, many_scans_jpeg, under_load, wait_for, worker_pids  # noqa: E402
 
 
 def throughput(url: str, seconds: float, clients: int = 8) -> tuple[float, int]:
@@ -54,15 +54,6 @@ def health_during(url: str, load) -> tuple[list[float], list[int]]:
             t = time.perf_counter(); httpx.get(url + "/health", timeout=30); times.append(time.perf_counter() - t)
             time.sleep(0.05)
         return times, [f.result().status_code for f in sent]
-
-
-def listening(port: int) -> int:
-    "How many sockets listen on loopback `port` (a worker each)."
-    n = 0
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        local, state = line.split()[1], line.split()[3]
-        n += state == "0A" and int(local.split(":")[1], 16) == port
-    return n
 
 
 def replaced(s: LiveServer, how: int) -> float:

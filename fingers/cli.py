@@ -35,7 +35,7 @@ from fingers.core import (
 
 # %% auto #0
 __all__ = ['ParamPairs', 'COMMANDS', 'INPUTS', 'OUTPUTS', 'BAR_FORMAT', 'COUNT_FORMAT', 'RunFailed', 'command', 'command_parser',
-           'param_values', 'main', 'guarded_area', 'check_paths', 'data', 'fit', 'train_notebook', 'TerminalProgress',
+           'param_values', 'main', 'guarded', 'check_paths', 'data', 'fit', 'train_notebook', 'TerminalProgress',
            'train', 'evaluate', 'evaluate_photos', 'read_photos', 'predict', 'robustness', 'drift_reference', 'drift',
            'cgroup_cpu_limit', 'cpu_quotas', 'usable_cores', 'check_service', 'report_check', 'check_apart', 'serve']
 
@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     name, func = args.pop("command"), args.pop("func")
     try: check_paths(args); func(**args)
     except RunFailed as e:
-        print(f"fingers {name}: failed: {one_line(e)}", file=sys.stderr); return 1
+        print(f"fingers {name}: failed: {e}", file=sys.stderr); return 1
     except KeyboardInterrupt:
         print(f"fingers {name}: interrupted", file=sys.stderr); return 130
     except FingersError as e:
@@ -118,13 +118,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fingers {name}: error: {one_line(what)}", file=sys.stderr); return 2
     except Exception as e:                  # a bug: say so in one line, and keep the traceback for debugging
         if os.environ.get("FINGERS_DEBUG"): raise
-        print(f"fingers {name}: internal error: {type(e).__name__}: {e}\n  this is a bug in fingers; please report it "
-              f"with the command you ran (FINGERS_DEBUG=1 shows the traceback)", file=sys.stderr)
+        print(f"fingers {name}: internal error: {type(e).__name__}: {one_line(e)}\n  this is a bug in fingers; please "
+              f"report it with the command you ran (FINGERS_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 3
     return 0
 
 # %% ../nbs/90_cli.ipynb #3733749d
-INPUTS = ("source", "data", "model", "folder", "reference", "current", "images", "params")  # parameters read from
+INPUTS = ("source", "data", "model", "folder", "reference", "current", "images", "params", "photos")  # read from
 OUTPUTS = ("out",)  # parameters written to
 
 def _paths(value) -> list[Path]:
@@ -132,14 +132,21 @@ def _paths(value) -> list[Path]:
     values = value if isinstance(value, (list, tuple)) else [value]
     return [Path(v) for v in values if v is not None and str(v) and Path(v).exists()]
 
-def guarded_area(name: str, path: Path) -> Path:
-    "What writing must leave alone for input `path`: a model's whole folder (its card lives beside it), else the path."
-    area = path.parent if name == "model" and path.is_file() else path
-    return Path(os.path.realpath(area))
+def guarded(name: str, path: Path) -> list[Path]:
+    "What writing must leave alone for input `path`: a model's file and its card (of a run folder too), else the path."
+    if name == "model":
+        onnx = path / "model.onnx" if path.is_dir() else path
+        return [Path(os.path.realpath(p)) for p in (onnx, onnx.with_name("model.json"))]
+    return [Path(os.path.realpath(path))]
+
+def _inputs(args: dict) -> list[tuple[str, Path]]:
+    "(parameter, path) of every existing input in `args`, `-p data ...` and `-p photos ...` among them."
+    pairs = {k: v for k, v in (args.get("param") or []) if k in INPUTS}
+    return [(name, p) for name in INPUTS for p in _paths(args.get(name)) + _paths(pairs.get(name))]
 
 def check_paths(args: dict) -> None:
-    "Refuse inputs that are devices or FIFOs (reading them hangs), and outputs that are, hold or lie in an input."
-    inputs = [(name, p) for name in INPUTS for p in _paths(args.get(name))]
+    "Refuse inputs that are devices or FIFOs (reading them hangs), and outputs that are, lie in or sit beside an input."
+    inputs = _inputs(args)
     outputs = [(name, p) for name in OUTPUTS for p in _paths(args.get(name))]
     for name, p in inputs + outputs:
         if not (p.is_file() or p.is_dir()): raise FingersError(f"{name} {p}: a device, FIFO or socket, not a file")
@@ -147,10 +154,10 @@ def check_paths(args: dict) -> None:
         if args.get(k) is None: continue
         out = Path(os.path.realpath(args[k]))
         for name, p in inputs:
-            area = guarded_area(name, p)
-            if out == area or area in out.parents or out in area.parents:
-                raise FingersError(f"{k} {args[k]} would write over or into {name} {p}: "
-                                   "an input is never changed; write elsewhere")
+            for area in guarded(name, p):     # the input itself, inside it, or a folder of files right beside it
+                if out == area or area in out.parents or (area.is_file() and out == area.parent):
+                    raise FingersError(f"{k} {args[k]} would write over or into {name} {p}: "
+                                       "an input is never changed; write elsewhere")
 
 # %% ../nbs/90_cli.ipynb #f36de2d2
 @command

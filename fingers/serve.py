@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import errno
 import gc
 import hashlib
 import hmac
@@ -66,6 +67,7 @@ class Settings:
     drift_reference: str = ""  # default: drift_reference.json beside the model, if there is one
     drift_window: int = 500  # how many recent images /drift compares with the reference
     client_timeout_s: float = 10.0  # the longest a client may take to send its headers, or pause within its body
+    max_request_s: float = 60.0  # the longest a request's body may take to arrive, however it trickles
     max_connections: int = 4000  # open connections a process keeps; past it, the oldest idle one is closed
 
     @classmethod
@@ -85,7 +87,7 @@ class Settings:
                      "threads", "readers", "max_waiting", "max_connections", "max_waiting_bytes"):
             if getattr(s, name) < 1:
                 raise FingersError(f"FINGERS_{name.upper()} must be at least 1, got {getattr(s, name)}")
-        for name in ("client_timeout_s", "queue_timeout_s"):
+        for name in ("client_timeout_s", "max_request_s", "queue_timeout_s"):
             if not 0 < getattr(s, name) <= 3600:
                 raise FingersError(f"FINGERS_{name.upper()} must be in (0, 3600], got {getattr(s, name)}")
         if not 0 <= s.batch_wait_ms <= 100:
@@ -274,9 +276,9 @@ class Budget:
 
 # %% ../nbs/40_serve.ipynb #b4236af2
 class BodyLimit:
-    "ASGI middleware: answer 413 to a request whose body is larger than `limit` bytes, without reading the rest."
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
+    "ASGI middleware: 413 for a body over `limit` bytes, without reading the rest; its bytes held taken from `held`."
+    def __init__(self, app, limit: int, held: Budget | None = None):
+        self.app, self.limit, self.held = app, limit, held
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http": return await self.app(scope, receive, send)
@@ -284,12 +286,14 @@ class BodyLimit:
         if length is not None and length.isdigit() and int(length) > self.limit:
             message = f"the request is {int(length):,} bytes; at most {self.limit:,} are accepted"
             return await error_response(413, "too_large", message)(scope, receive, send)
-        seen, started = 0, False
+        seen, taken, started = 0, 0, False
         async def counted_receive():
-            nonlocal seen
+            nonlocal seen, taken
             message = await receive()
-            seen += len(message.get("body", b""))
+            n = len(message.get("body", b""))
+            seen += n
             if seen > self.limit: raise _TooLarge(self.limit)
+            if self.held and n: taken += await self.held.take(n)   # no room: the upload waits, memory does not grow
             return message
         async def tracked_send(message):
             nonlocal started
@@ -298,6 +302,8 @@ class BodyLimit:
         try: await self.app(scope, counted_receive, tracked_send)
         except _TooLarge as e:
             if not started: await error_response(e.status, e.kind, e.message)(scope, receive, send)
+        finally:
+            if taken: await self.held.give(taken)
 
 class _TooLarge(ServiceError):
     "A body found larger than the limit while it is read: a 413, wherever in the app it surfaces."
@@ -320,13 +326,14 @@ class Service:
         self.ready = False
         self.recent = RecentInputs(settings.drift_window, os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
         self.reference: dict | None = None
+        s = settings
+        self.waiting = Budget(s.max_waiting, "pictures", s.queue_timeout_s)             # received, not yet read
+        self.uploads = Budget(s.max_waiting_bytes, "bytes of uploads", s.queue_timeout_s)   # in memory until read
 
     async def start(self) -> None:
         s = self.settings
         self.predictor = Predictor(s.model, threads=s.threads)
         self.readers = ThreadPoolExecutor(s.readers, thread_name_prefix="read")   # bounds the finder's CPU and memory
-        self.waiting = Budget(s.max_waiting, "pictures", s.queue_timeout_s)             # received, not yet read
-        self.uploads = Budget(s.max_waiting_bytes, "bytes of uploads", s.queue_timeout_s)   # in memory until read
         self.batcher = MicroBatcher(self.predictor.probabilities, s.max_batch, s.batch_wait_ms / 1000,
                                     on_batch=self.metrics.batch.observe, workers=s.model_runs)
         await self.batcher.start()
@@ -354,15 +361,17 @@ class Service:
         return answers
 
 # %% ../nbs/40_serve.ipynb #ea8db5c3
-async def read_images(request: Request, s: Settings, held: Budget | None = None) -> list[tuple[str, bytes]]:
-    "The (name, bytes) of every file of a request's `files` field, within the caps and taken from `held` (give back)."
+async def read_images(request: Request, s: Settings) -> list[tuple[str, bytes]]:
+    "The (name, bytes) of every file of a multipart request's `files` field, within the caps; `ServiceError` if not."
     kind = request.headers.get("content-type", "")
     if not kind.startswith("multipart/form-data"):
         raise ServiceError(422, "malformed", "expected multipart/form-data with the images in the field 'files'")
     try: form = await request.form(max_files=s.max_files, max_fields=16, max_part_size=64 * 1024)
     except ClientDisconnect: raise ServiceError(400, "disconnected", "the client went away during the upload") from None
     except OSError as e:                                           # uploads spill to $TMPDIR, which may be full
-        raise ServiceError(507, "no_space", f"no room to receive the upload here ({e.strerror}): try again") from None
+        full = e.errno in (errno.ENOSPC, errno.EDQUOT)
+        raise ServiceError(507 if full else 503, "no_space" if full else "busy",
+                           f"cannot receive the upload here now ({e.strerror}): try again") from None
     except (MultiPartException, StarletteHTTPException) as e:      # Starlette turns a parser error into a 400
         message = getattr(e, "detail", None) or getattr(e, "message", None) or str(e)
         if "Too many files" in message:
@@ -373,11 +382,7 @@ async def read_images(request: Request, s: Settings, held: Budget | None = None)
         if not parts:
             raise ServiceError(422, "malformed", "no images: send them as files in the multipart field 'files'")
         if any(isinstance(p, str) for p in parts): raise ServiceError(422, "malformed", "'files' holds text, not files")
-        size = await held.take(sum(p.size or 0 for p in parts)) if held else 0    # before any is read into memory
-        try: return await read_parts(parts, s)
-        except BaseException:
-            if held: await held.give(size)
-            raise
+        return await read_parts(parts, s)
     finally: await form.close()
 
 async def read_parts(parts: list, s: Settings) -> list[tuple[str, bytes]]:
@@ -520,15 +525,11 @@ def create_app(settings: Settings) -> FastAPI:
                          415: {"description": "not an image"}, 422: {"description": "malformed request"}})
     async def predict(request: Request, include_input: bool = False) -> dict:
         with service.batcher.on_the_way():
-            files = await read_images(request, settings, service.uploads)
-            size = sum(len(data) for _, data in files)
-            try:
-                held = await service.waiting.take(len(files))      # one slow queue must not grow without end
-                read = partial(service.predictor.inputs, max_pixels=settings.max_pixels)
-                try: readings = await prepare_uploads(files, read, service.predictor.finder is not None,
-                                                      service.readers)
-                finally: await service.waiting.give(held)
-            finally: await service.uploads.give(size)
+            files = await read_images(request, settings)            # their bytes: held, counted by BodyLimit
+            held = await service.waiting.take(len(files))          # one slow queue must not grow without end
+            read = partial(service.predictor.inputs, max_pixels=settings.max_pixels)
+            try: readings = await prepare_uploads(files, read, service.predictor.finder is not None, service.readers)
+            finally: await service.waiting.give(held)
             files = [(name, None) for name, _ in files]            # the bytes: no longer held
         answers = await service.predict(readings)
         out = []
@@ -578,7 +579,8 @@ def _version() -> str:
 def make_app(settings: Settings):
     "The ASGI app for `settings`, with the request size limit in front."
     most = min(settings.max_files * settings.max_bytes, settings.max_waiting_bytes)
-    return BodyLimit(create_app(settings), most + 1_000_000)     # room for the multipart framing
+    app = create_app(settings)
+    return BodyLimit(app, most + 1_000_000, app.state.service.uploads)     # room for the multipart framing
 
 # %% ../nbs/40_serve.ipynb #f99cc661
 class _LazyApp:
