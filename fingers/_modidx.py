@@ -470,7 +470,9 @@ d = { 'settings': { 'branch': 'main',
                                  'fingers.workers.run_workers': ('workers.html#run_workers', 'fingers/workers.py'),
                                  'fingers.workers.say': ('workers.html#say', 'fingers/workers.py'),
                                  'fingers.workers.send_400_response': ('workers.html#send_400_response', 'fingers/workers.py'),
+                                 'fingers.workers.serve_here': ('workers.html#serve_here', 'fingers/workers.py'),
                                  'fingers.workers.serve_worker': ('workers.html#serve_worker', 'fingers/workers.py'),
                                  'fingers.workers.sigint_here_only': ('workers.html#sigint_here_only', 'fingers/workers.py'),
                                  'fingers.workers.start_worker': ('workers.html#start_worker', 'fingers/workers.py'),
-                                 'fingers.workers.stop_all': ('workers.html#stop_all', 'fingers/workers.py')}}}
+                                 'fingers.workers.stop_all': ('workers.html#stop_all', 'fingers/workers.py'),
+                                 'fingers.workers.where': ('workers.html#where', 'fingers/workers.py')}}}

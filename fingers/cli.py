@@ -21,7 +21,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NewType
 
-from fingers.core import (
+# `fingers serve`: no BLAS pool, so the supervisor has one thread, and no other thread can take (and drop) a Ctrl-C
+# meant for it while it starts children (`fingers.workers.sigint_here_only`); a worker on a core needs no pool either
+if sys.argv[1:2] == ["serve"]: os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from fingers.core import (  # noqa: E402
     PROGRESS_FILE,
     FingersError,
     ProgressFile,
@@ -84,7 +88,10 @@ def _add_argument(p: argparse.ArgumentParser, param: inspect.Parameter, hint: An
 def command_parser(commands: dict[str, Callable] | None = None) -> argparse.ArgumentParser:
     "The `fingers` parser: a sub-command per function of `commands`, its arguments from the signature and docments."
     from fastcore.docments import docments
+
+    from fingers import __version__
     p = argparse.ArgumentParser(prog="fingers", description="Count fingers and tell left from right hands in photos.")
+    p.add_argument("--version", action="version", version=f"fingers {__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, func in (commands or COMMANDS).items():
         doc, hints, helps = inspect.getdoc(func) or "", typing.get_type_hints(func), docments(func)
@@ -608,7 +615,7 @@ def serve(model: Path,  # a run folder, or a model.onnx with its model.json besi
     require("serve", "fastapi", "uvicorn", "multipart", "prometheus_client")
     import uvicorn
 
-    from fingers.workers import UVICORN, WorkersFailing, open_files_as_allowed, run_workers
+    from fingers.workers import UVICORN, WorkersFailing, open_files_as_allowed, run_workers, serve_here
     port = port if port is not None else int(os.environ.get("PORT", "8080"))
     if not 0 < port < 65536: raise FingersError(f"port must be 1-65535, got {port}")
     if not workers and os.environ.get("FINGERS_WORKERS"):
@@ -630,6 +637,7 @@ def serve(model: Path,  # a run folder, or a model.onnx with its model.json besi
         if workers > 1 and sys.platform == "linux":
             try: run_workers(workers, host, port)
             except WorkersFailing as e: raise RunFailed(str(e)) from None
+        elif workers == 1: serve_here(host, port)
         else:
             open_files_as_allowed()
             uvicorn.run("fingers.serve:app", host=host, port=port, workers=workers, **UVICORN)

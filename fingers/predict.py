@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from .core import CLASSES, SIZE, FingersError, finger_count, hand_side, softmax, write_json
 from .fingers_up import combine_counts, installed_head, installed_head_version
@@ -163,8 +164,10 @@ class Predictor:
         crops = [self.inputs(s, f"image {i}")[0] for i, s in enumerate(sources)]
         return np.concatenate(crops) if crops else np.zeros((0, SIZE, SIZE), np.uint8)
 
-    def predict(self, sources: list, names: list[str] | None = None) -> list[dict]:
-        "The answer for each picture (any form `load_image` takes): its best hand's count, and every hand's."
+    def predict(self, sources, names: list[str] | None = None) -> list[dict]:
+        "Each picture's answer (any form `load_image` takes, or one alone): its best hand's count, and every hand's."
+        if isinstance(sources, (str, os.PathLike, bytes, Image.Image)) or getattr(sources, "ndim", 0) == 2:
+            sources = [sources]                                 # one picture, not the characters of a path
         names = names or [f"image {i}" for i in range(len(sources))]
         readings = [self.inputs(s, n) for s, n in zip(sources, names)]
         if not readings: return []

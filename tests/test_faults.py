@@ -110,6 +110,7 @@ def test_a_half_sent_request_gets_408(model):
             sock.close()
             assert got.startswith(b"HTTP/1.1 408 ") and b'"kind": "timeout"' in got, got[:300]
         health_ok(s)
+        assert f"serving on http://127.0.0.1:{s.port} with 1 worker (Ctrl-C" in _stop_and_read(s)   # where it is
 
 
 def many_scans_jpeg() -> bytes:
@@ -233,7 +234,7 @@ def test_a_dead_or_stopped_worker_is_replaced_under_load(model, how):
         assert results[-30:] == [200] * 30, results[seen:]
         assert before[1] in after
         out = _stop_and_read(s)
-    assert "starting another" in out, out
+    assert "starting another" in out and "serving on http://127.0.0.1:" in out, out
 
 
 def _stop_and_read(s: LiveServer) -> str:

@@ -464,3 +464,9 @@ def group_alive(pgid: int) -> bool:
 def pgid_of(proc_dir: Path) -> int | None:
     try: return int(proc_dir.joinpath("stat").read_text().rsplit(")", 1)[1].split()[2])
     except (OSError, ValueError, IndexError): return None
+
+
+def test_the_supervisor_has_one_thread(model):
+    "The supervisor has one thread (no BLAS pool): no other can take a Ctrl-C and drop it while SIGINT is ignored."
+    with LiveServer(model, args=("--workers", "2")) as s:
+        assert len(list(Path(f"/proc/{s.proc.pid}/task").iterdir())) == 1
