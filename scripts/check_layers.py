@@ -29,6 +29,7 @@ def main(nbs: Path = Path("nbs")) -> int:
         for src in cells(nb):
             for m in IMPORT.finditer(src):
                 for mod in (m[1] or m[3] or m[2]).replace(" ", "").split(","):
+                    if mod.startswith("__"): continue                  # `from fingers import __version__`: no module
                     if mod not in layer: problems.append(f"{nb.name}: imports fingers.{mod}, which no notebook exports")
                     elif mod == "cli" and own != layer["cli"]: problems.append(f"{nb.name}: imports fingers.cli")
                     elif own is not None and layer[mod] > own:
