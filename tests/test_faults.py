@@ -230,7 +230,7 @@ def test_a_dead_or_stopped_worker_is_replaced_under_load(model, how):
             wait_for(lambda: len(results) >= seen + 40)        # served on after the replacement
         assert s.proc.poll() is None
         lost = [r for r in results if r not in (200, "ConnectError")]   # refused connections never reached it
-        assert len(lost) <= 4, lost                              # at most one in flight per client
+        assert len(lost) <= 8, lost        # a client's request in flight, and one queued for the lost worker's socket
         assert results[-30:] == [200] * 30, results[seen:]
         assert before[1] in after
         out = _stop_and_read(s)
