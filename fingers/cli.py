@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NewType
 
-# `fingers serve`: no BLAS pool, so the supervisor has one thread, and no other thread can take (and drop) a Ctrl-C
-# meant for it while it starts children (`fingers.workers.sigint_here_only`); a worker on a core needs no pool either
+# `fingers serve`: no BLAS pool, so the supervisor has one thread, and no other thread can take a Ctrl-C (and stop
+# it half way) while it starts children (`fingers.workers.sigint_here_only`); a worker on a core needs no pool either
 if sys.argv[1:2] == ["serve"]: os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from fingers.core import (  # noqa: E402

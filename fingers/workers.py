@@ -225,7 +225,7 @@ def start_worker(ctx, target: Callable, i: int, args: tuple) -> Worker:
     "Start worker number `i` (from 1) running `target(*args, beat)`; Ctrl-C meanwhile waits for the supervisor."
     beat = ctx.Value("d", 0.0, lock=False)
     p = ctx.Process(target=target, args=(*args, beat), name=f"worker {i}")
-    with sigint_here_only(): p.start()                 # until uvicorn handles it: no tracebacks from starting workers
+    with sigint_here_only(): p.start()                 # SIGINT never reaches it: no tracebacks from starting workers
     return Worker(p.name, p, beat)
 
 def stop_all(workers: list[Worker], grace: float = GRACE) -> None:
@@ -240,15 +240,14 @@ def stop_all(workers: list[Worker], grace: float = GRACE) -> None:
 # %% ../nbs/41_workers.ipynb #a1697b92
 @contextlib.contextmanager
 def sigint_here_only():
-    "Processes started inside ignore SIGINT, which Ctrl-C sends their whole group: this one stops them (main thread)."
+    "Processes started inside never get SIGINT, which Ctrl-C sends the whole group: this one stops them (main thread)."
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
         yield; return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})      # a Ctrl-C meanwhile waits for us, not lost, as long
-    old = signal.signal(signal.SIGINT, signal.SIG_IGN)             # as no other thread takes it: `fingers serve` has
-    try: yield                                                     # none (see fingers.cli); inherited through exec
-    finally:
-        signal.signal(signal.SIGINT, signal.SIG_DFL if old is None else old)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    from multiprocessing import resource_tracker
+    resource_tracker.ensure_running()                    # its first start unblocks SIGINT: done before we block it
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})   # a child keeps the mask through exec, for life;
+    try: yield                                           # a Ctrl-C meanwhile waits here, then stops this process (never
+    finally: signal.pthread_sigmask(signal.SIG_SETMASK, old)          # ignored: an ignored pending signal is dropped)
 
 # %% ../nbs/41_workers.ipynb #9a1311ea
 class WorkersFailing(Exception):

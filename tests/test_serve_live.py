@@ -467,6 +467,6 @@ def pgid_of(proc_dir: Path) -> int | None:
 
 
 def test_the_supervisor_has_one_thread(model):
-    "The supervisor has one thread (no BLAS pool): no other can take a Ctrl-C and drop it while SIGINT is ignored."
+    "The supervisor has one thread (no BLAS pool): no other can take a Ctrl-C while the main one starts a worker."
     with LiveServer(model, args=("--workers", "2")) as s:
         assert len(list(Path(f"/proc/{s.proc.pid}/task").iterdir())) == 1
