@@ -13,6 +13,7 @@ import errno
 import gc
 import hashlib
 import hmac
+import importlib.util
 import json
 import os
 import tempfile
@@ -30,11 +31,13 @@ from typing import Any
 import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from PIL import Image
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect
+from starlette.staticfiles import StaticFiles
 
 from . import drift
 from .core import CLASSES, FingersError, NoSpaceError
@@ -43,16 +46,17 @@ from .predict import ModelOutputError, Predictor
 from .preprocess import ImageError, ImageTooLarge
 
 # %% auto #0
-__all__ = ['PAGE', 'OPEN_ROUTES', 'INLINE_PIXELS', 'INLINE_BYTES', 'app', 'Settings', 'MicroBatcher', 'reserve_disk', 'Metrics',
-           'RecentInputs', 'ServiceError', 'error_response', 'Budget', 'BodyLimit', 'Service', 'read_images',
-           'read_parts', 'prepare_all', 'cheap_to_prepare', 'prepare_uploads', 'Observe', 'create_app', 'make_app']
+__all__ = ['PAGE', 'DOCS_ASSETS', 'OPEN_ROUTES', 'INLINE_PIXELS', 'INLINE_BYTES', 'app', 'Settings', 'MicroBatcher',
+           'reserve_disk', 'Metrics', 'RecentInputs', 'ServiceError', 'error_response', 'Budget', 'BodyLimit',
+           'Service', 'read_images', 'read_parts', 'prepare_all', 'cheap_to_prepare', 'prepare_uploads', 'docs_assets',
+           'add_docs', 'Observe', 'create_app', 'make_app']
 
 # %% ../nbs/40_serve.ipynb #7647b55a
 @dataclass(frozen=True)
 class Settings:
     "How the service runs; `from_env` reads each from `FINGERS_<NAME>` (upper case)."
     model: str  # a run folder, or a model.onnx with its model.json beside it
-    api_key: str = ""  # when set, every route but /, /docs, /health and /ready needs it (X-API-Key or Bearer)
+    api_key: str = ""  # when set, every route but /, /docs, /redoc, /health and /ready needs it (X-API-Key or Bearer)
     max_bytes: int = 10_000_000  # the largest upload, per file
     max_pixels: int = 20_000_000  # the largest picture, per file, checked before it is decoded
     max_files: int = 16  # images per request
@@ -312,7 +316,8 @@ class _TooLarge(ServiceError):
 
 # %% ../nbs/40_serve.ipynb #c8db440b
 PAGE = Path(str(files("fingers"))) / "assets" / "index.html"  # the web page, installed with the package
-OPEN_ROUTES = ("/", "/health", "/ready", "/docs", "/openapi.json", "/docs/oauth2-redirect")  # no API key needed
+DOCS_ASSETS = "/docs/assets"  # Swagger UI's and ReDoc's files, served from the installed package (no CDN)
+OPEN_ROUTES = ("/", "/health", "/ready", "/docs", "/redoc", "/openapi.json")  # no API key needed; nor DOCS_ASSETS
 
 def _png_base64(image: np.ndarray) -> str:
     b = BytesIO(); Image.fromarray(image).save(b, format="PNG"); return base64.b64encode(b.getvalue()).decode()
@@ -421,6 +426,30 @@ async def prepare_uploads(files: list[tuple[str, bytes]], read: Callable[[bytes,
     if not finding and all(cheap_to_prepare(data) for _, data in files): return prepare_all(files, read)
     return await asyncio.get_running_loop().run_in_executor(pool, prepare_all, files, read)
 
+# %% ../nbs/40_serve.ipynb #cf1359cd
+def docs_assets() -> Path:
+    "The folder of Swagger UI's and ReDoc's files installed with `fastapi-offline` (found, not imported)."
+    spec = importlib.util.find_spec("fastapi_offline")
+    if spec is None or not spec.submodule_search_locations:
+        raise FingersError("the API docs need fastapi-offline: pip install 'fingers[serve]'")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
+
+def add_docs(app: FastAPI) -> None:
+    "/docs and /redoc for `app`, each file served by this service: they render with no network."
+    app.mount(DOCS_ASSETS, StaticFiles(directory=docs_assets()), name="docs-assets")
+    title, at = f"{app.title} API", lambda name: f"{DOCS_ASSETS}/{name}"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url, title=title, swagger_js_url=at("swagger-ui-bundle.js"),
+                                   swagger_css_url=at("swagger-ui.css"), swagger_favicon_url=at("favicon.png"),
+                                   swagger_ui_parameters={"validatorUrl": None})   # no badge fetched from swagger.io
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(openapi_url=app.openapi_url, title=title, redoc_js_url=at("redoc.standalone.js"),
+                              redoc_favicon_url=at("favicon.png"), with_google_fonts=False)
+
 # %% ../nbs/40_serve.ipynb #149f0643
 class Observe:
     "ASGI middleware: the API key check, then each request counted and timed by route and status."
@@ -430,7 +459,7 @@ class Observe:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http": return await self.app(scope, receive, send)
         t0 = time.perf_counter()
-        if self.key and scope["path"] not in OPEN_ROUTES:
+        if self.key and scope["path"] not in OPEN_ROUTES and not scope["path"].startswith(DOCS_ASSETS + "/"):
             header = lambda name: next((v for k, v in scope["headers"] if k == name), b"")    # the first, as Starlette
             scheme, _, token = header(b"authorization").partition(b" ")
             given = header(b"x-api-key") or (token.strip() if scheme.lower() == b"bearer" else b"")
@@ -464,8 +493,9 @@ def create_app(settings: Settings) -> FastAPI:
         service.readers.shutdown(wait=False)
         gc.unfreeze()                  # an app in a longer-lived process (tests, notebooks): its objects collectable
 
-    app = FastAPI(title="fingers", version=_version(), lifespan=lifespan,
+    app = FastAPI(title="fingers", version=_version(), lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Count the fingers on a hand and tell left from right, in any photo.")
+    add_docs(app)
     app.state.service = service
 
     app.add_middleware(Observe, service=service)

@@ -192,3 +192,29 @@ def test_a_bad_file_shows_an_error(browser, model, tmp_path):
         page.wait_for_selector("#error", state="visible", timeout=20_000)
         assert "not a readable image" in page.inner_text("#error")
         shot(page, "bad-file")
+
+
+def offline_page(browser, base: str):
+    "A page that can reach `base` only, as on a machine without internet; the list of what it tried elsewhere."
+    page, elsewhere = browser.new_page(), []
+    def only_here(route):
+        if route.request.url.startswith(base): route.continue_()
+        else: elsewhere.append(route.request.url); route.abort()
+    page.route("**/*", only_here)
+    return page, elsewhere
+
+
+def test_the_api_docs_render_offline(browser, model):
+    "/docs (Swagger UI) and /redoc (ReDoc) show every operation with nothing fetched from outside the service."
+    with LiveServer(model) as server:
+        page, elsewhere = offline_page(browser, server.url)
+        page.goto(server.url + "/docs")
+        page.wait_for_selector(".opblock-summary-path", timeout=20_000)
+        paths = set(page.locator(".opblock-summary-path").all_inner_texts())
+        assert {"/predict", "/health", "/ready", "/model", "/metrics", "/drift"} <= paths, paths
+        shot(page, "docs")
+        page.goto(server.url + "/redoc")
+        page.wait_for_selector("text=Classify one or several images", timeout=20_000)
+        shot(page, "redoc")
+        # ReDoc's own "API docs by Redocly" logo is its one outside file: it removes it when the fetch fails
+        assert [u for u in elsewhere if u != "https://cdn.redoc.ly/redoc/logo-mini.svg"] == [], elsewhere
