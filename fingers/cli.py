@@ -40,8 +40,9 @@ from fingers.core import (  # noqa: E402
 # %% auto #0
 __all__ = ['ParamPairs', 'COMMANDS', 'INPUTS', 'OUTPUTS', 'BAR_FORMAT', 'COUNT_FORMAT', 'RunFailed', 'command', 'command_parser',
            'param_values', 'main', 'guarded', 'check_paths', 'data', 'fit', 'train_notebook', 'TerminalProgress',
-           'train', 'evaluate', 'evaluate_photos', 'read_photos', 'predict', 'robustness', 'drift_reference', 'drift',
-           'cgroup_cpu_limit', 'cpu_quotas', 'usable_cores', 'check_service', 'report_check', 'check_apart', 'serve']
+           'train', 'evaluate', 'evaluate_photos', 'read_photos', 'answers_table', 'predict', 'robustness',
+           'drift_reference', 'drift', 'cgroup_cpu_limit', 'cpu_quotas', 'usable_cores', 'check_service',
+           'report_check', 'check_apart', 'serve']
 
 # %% ../nbs/90_cli.ipynb #7b48e3cb
 class RunFailed(Exception):
@@ -291,6 +292,7 @@ def train(out: Path,  # run folder, e.g. runs/first: the executed notebook, mode
           param: ParamPairs | None = None,  # override a parameter of params.yaml: -p NAME VALUE (repeatable)
           resume: bool = False,  # continue the run in OUT from its last checkpoint
           photos: Path | None = None,  # a folder of labelled photos to evaluate on too (see `fingers evaluate-photos`)
+          robustness: bool = True,  # judge the model under the corruption suite (--no-robustness: a quick smoke run)
           verbose: bool = False,  # stream the notebook's output
           ):
     "Run the training notebook (nbs/train.ipynb) with papermill into OUT/train.ipynb, the run's report."
@@ -306,7 +308,7 @@ def train(out: Path,  # run folder, e.g. runs/first: the executed notebook, mode
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)                          # every check passed: the run may begin
     (out / PROGRESS_FILE).unlink(missing_ok=True)                   # an earlier run's progress is not this one's
-    parameters = {**overrides, "out": str(out), "resume": resume, "params": str(params_path),
+    parameters = {**overrides, "out": str(out), "resume": resume, "params": str(params_path), "robustness": robustness,
                   **({"photos": str(Path(photos).resolve())} if photos else {})}
     stop = threading.Event()
     watcher = threading.Thread(target=_show_progress, args=(out / PROGRESS_FILE, stop), daemon=True)
@@ -334,7 +336,11 @@ def _predictor(model: Path):
             f"{model} is a PyTorch file; this command takes the exported model: model.onnx with its card "
             f"model.json (both in the run folder), or the run folder itself"
         )
-    return Predictor(model)
+    predictor = Predictor(model)
+    if predictor.synthetic:
+        print(f"fingers: note: {model} was trained on SYNTHETIC data (drawn hands): its answers show that the code "
+              "works, not how well it counts real hands", file=sys.stderr)
+    return predictor
 
 @command
 def evaluate(*, model: Path,  # model.onnx (its model.json beside it) or the run folder holding them
@@ -371,7 +377,8 @@ def evaluate_photos(folder: Path,  # photos in sub-folders named by finger count
     rep, photos = score(folder, predictor)
     for skipped in rep["skipped"]: print(f"fingers evaluate-photos: skipped: {one_line(skipped)}", file=sys.stderr)
     lo, hi = rep["count_accuracy_ci95"]
-    print(f"finger count right on {rep['count_accuracy']:.1%} (95% CI {lo:.1%} to {hi:.1%}) of {rep['n']} photos, "
+    print(("a SYNTHETIC model: " if predictor.synthetic else "") +
+          f"finger count right on {rep['count_accuracy']:.1%} (95% CI {lo:.1%} to {hi:.1%}) of {rep['n']} photos, "
           f"end to end; no hand found in {rep['no_hand_share']:.1%}; "
           + ", ".join(f"{c}: {a:.0%}" for c, a in rep["per_count"].items()))
     if boxes := rep.get("boxes"):
@@ -387,9 +394,10 @@ def evaluate_photos(folder: Path,  # photos in sub-folders named by finger count
     )
     if out is not None:
         with output_files(out) as path:
-            write_json(path("photos.json"), rep | {"model_version": predictor.version})
+            write_json(path("photos.json"),
+                       rep | {"model_version": predictor.version, "synthetic_model": predictor.synthetic})
             save_figure(plot_photo_report(rep, Path(folder).name), path("photos.png"))
-            errors = plot_photo_errors(photos["images"], photos["probs"], photos["counts"])
+            errors = plot_photo_errors(photos["images"], photos["probs"], photos["counts"], paths=photos["paths"])
             save_figure(errors, path("photo_errors.png"))
         print(f"report in {out}")
     return rep
@@ -409,30 +417,51 @@ def read_photos(sources: list[str], predictor=None) -> list[tuple[str, Any, str 
             except (ImageError, OSError) as e: out.append((str(f), None, str(e)))
     return out
 
+# %% ../nbs/90_cli.ipynb #2194f55c
+def answers_table(results: list[dict]) -> str:
+    "What `fingers predict` shows on a terminal: a row per picture (its best hand), its error, or that none was found."
+    rows = [("image", "fingers", "hand", "confidence", "count conf.", "note")]
+    for r in results:
+        hands = r.get("hands") or []
+        if "error" in r: rows.append((r["image"], "-", "-", "-", "-", f"error: {one_line(r['error'])}")); continue
+        if r["label"] is None: rows.append((r["image"], "-", "-", "-", "-", "no hand found")); continue
+        note = ", ".join(n for n in ("uncertain" * r["uncertain"], f"{len(hands)} hands" * (len(hands) > 1)) if n)
+        rows.append((r["image"], str(r["fingers"]), {"L": "left", "R": "right"}[r["hand"]], f"{r['confidence']:.1%}",
+                     f"{r['count_confidence']:.1%}", note))
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows)
+
+# %% ../nbs/90_cli.ipynb #60666237
 @command
 def predict(images: list[str],  # image files, or folders of them (any size, colour or grey)
             *, model: Path,  # model.onnx (its model.json beside it) or the run folder holding them
             all_probabilities: bool = False,  # include every class's probability
+            json: bool | None = None,  # JSON lines, one per image (default: when the output is not a terminal)
             ):
-    "Classify images with an exported model (no PyTorch needed): one JSON line per image, an error line per bad one."
+    "Count the fingers in pictures with an exported model (no PyTorch): a table on a terminal, else JSON lines."
+    from json import dumps
+
     import numpy as np
+    lines = json if json is not None else not sys.stdout.isatty()
     predictor = _predictor(model)
     photos = read_photos(images, predictor)
     good = [reading for _, reading, _ in photos if reading is not None]
     probs = predictor.probabilities(np.concatenate([crops for crops, _ in good])) if good else None
     answers = iter(predictor.answers(good, probs) if good else [])
-    results, failed = [], 0
+    results, shown = [], []
     for name, _, error in photos:                         # in the order given: each file its answer or its error
         if error is not None:
-            failed += 1
-            print(json.dumps({"image": name, "error": error}))
             print(f"fingers predict: error: {one_line(error)}", file=sys.stderr)
-            continue
-        r = {"image": name, **next(answers)}
-        if not all_probabilities:
-            for a in [r, *(r["hands"] or [])]: a.pop("probabilities")
-        print(json.dumps(r)); results.append(r)
-    if failed: raise FingersError(f"{failed} of {len(photos)} input(s) could not be read")
+            shown.append({"image": name, "error": error})
+        else:
+            r = {"image": name, **next(answers)}
+            if not all_probabilities:
+                for a in [r, *(r["hands"] or [])]: a.pop("probabilities")
+            results.append(r); shown.append(r)
+        if lines: print(dumps(shown[-1]))
+    if not lines: print(answers_table(shown))
+    if failed := sum("error" in r for r in shown):
+        raise FingersError(f"{failed} of {len(photos)} input(s) could not be read")
     return results
 
 # %% ../nbs/90_cli.ipynb #77fcc3cb
@@ -461,6 +490,7 @@ def robustness(*, model: Path,  # model.onnx (its model.json beside it) or the r
     predictor = _predictor(model)
     images, labels, synthetic = _split_images(data, split, per_class or None)
     require("monitor", "matplotlib", "scipy")
+    from fingers.data import data_kind
     from fingers.evaluate import metrics_summary
     from fingers.robustness import plot_robustness, robustness_report, robustness_table
     rep = robustness_report(lambda x: predictor.probabilities(x).argmax(1), images, labels)
@@ -468,7 +498,7 @@ def robustness(*, model: Path,  # model.onnx (its model.json beside it) or the r
     with output_files(out) as path:
         write_json(path("robustness.json"), rep)
         write_json(path("metrics.json"), metrics_summary(robustness=rep))
-        title = f"{'SYNTHETIC' if synthetic else 'real'} {split} images, {len(labels)}"
+        title = f"{data_kind(synthetic)} {split} images, {len(labels)}"
         save_figure(plot_robustness(rep, title), path("robustness.png"))
     print(robustness_table(rep))
     print(
@@ -486,14 +516,14 @@ def drift_reference(*, model: Path,  # model.onnx whose confidence is a drift fe
                     max_images: int = 5000,  # at most this many images (a seeded sample)
                     ):
     "Build a drift reference from a data split with the model's features."
-    from fingers.data import data_source
+    from fingers.data import data_kind, data_source
     from fingers.drift import build_reference
     if max_images < 1: raise FingersError(f"max_images must be at least 1, got {max_images}")
     check_writable(out)
     predictor = _predictor(model)
     images, _, synthetic = _split_images(data, split)
     path = build_reference(images, predictor, out, max_images=max_images, source=f"{data_source(data)}:{split}")
-    print(f"reference of {min(len(images), max_images)} {'SYNTHETIC ' if synthetic else ''}{split} images, "
+    print(f"reference of {min(len(images), max_images)} {data_kind(synthetic)} {split} images, "
           f"model {predictor.version}: {path}")
     return path
 

@@ -94,7 +94,7 @@ def peak_lr(cfg: TrainConfig) -> float:
 # %% ../nbs/04_config.ipynb #383ea0e6
 TRACKING_PARAMS = ("wandb_mode", "wandb_project")
 WANDB_MODES = ("auto", "online", "offline", "disabled")
-RUN_PARAMS = ("out", "resume", "params", "photos")  # where and how, not what: not part of TrainConfig
+RUN_PARAMS = ("out", "resume", "params", "photos", "robustness")  # where and how, not what: not in TrainConfig
 PACKAGED_PARAMS = Path(str(files("fingers"))) / "assets" / "params.yaml"  # the defaults installed with the package
 
 def find_params(name: str | os.PathLike = "params.yaml", start: str | os.PathLike | None = None) -> Path:

@@ -28,7 +28,7 @@ from .synthetic import synthetic_images
 # %% auto #0
 __all__ = ['SPLITS', 'MAX_FILES', 'MAX_FILE_BYTES', 'MAX_RATIO', 'PROCESSED_FORMAT', 'SYNTHETIC', 'SYNTHETIC_SIZE', 'DataError',
            'parse_name', 'locate_splits', 'RawSource', 'decode_image', 'Split', 'Processed', 'save_processed',
-           'load_processed', 'source_checksum', 'integrity_errors', 'ingest', 'cache_dir', 'data_source',
+           'load_processed', 'source_checksum', 'integrity_errors', 'ingest', 'cache_dir', 'data_source', 'data_kind',
            'make_synthetic', 'synthetic_sizes', 'load_data', 'balanced_indices', 'split_train_val', 'show_samples']
 
 # %% ../nbs/03_data.ipynb #f2eb601a
@@ -348,6 +348,11 @@ def data_source(source: str | os.PathLike | None = None) -> str:
         raise DataError(f"{source} is a device, FIFO or socket: give the data's zip file or folder")
     return source
 
+# %% ../nbs/03_data.ipynb #ad670857
+def data_kind(synthetic: bool) -> str:
+    "How every report, plot and answer names its data: 'SYNTHETIC' (the drawn stand-in) or 'real'."
+    return "SYNTHETIC" if synthetic else "real"
+
 # %% ../nbs/03_data.ipynb #8fedb475
 def make_synthetic(out: str | os.PathLike, n_train: int = SYNTHETIC_SIZE["n_train"],
                    n_test: int = SYNTHETIC_SIZE["n_test"], seed: int = SYNTHETIC_SIZE["seed"]) -> Processed:
@@ -424,6 +429,6 @@ def show_samples(data: Processed, split: str = "train", per_class: int = 6, seed
             ax.imshow(s.images[i], cmap="gray", vmin=0, vmax=255)
         for ax in row: ax.set_xticks([]); ax.set_yticks([])
         row[0].set_ylabel(CLASSES[c], rotation=0, labelpad=12)
-    fig.suptitle(f"{'SYNTHETIC' if data.synthetic else 'Real'} data, {split} split", y=1.0)
+    fig.suptitle(f"{data_kind(data.synthetic)} data, {split} split", y=1.0)
     fig.tight_layout()
     return fig

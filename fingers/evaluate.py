@@ -131,8 +131,8 @@ def metrics_summary(evaluation: dict | None = None, rejection: dict | None = Non
     return out | extra
 
 # %% ../nbs/20_evaluate.ipynb #b0b9d85f
-def plot_history(history: list[dict]):
-    "Loss and accuracy per epoch, training and validation."
+def plot_history(history: list[dict], title: str = "training"):
+    "Loss and accuracy per epoch, training and validation, under `title` (name the data: SYNTHETIC or real)."
     import matplotlib.pyplot as plt
     ep = [h["epoch"] for h in history]
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.5))
@@ -142,7 +142,7 @@ def plot_history(history: list[dict]):
     a.set(xlabel="epoch", ylabel="cross-entropy", title="loss", yscale="log")
     b.set(xlabel="epoch", ylabel="accuracy", title="accuracy")
     for ax in (a, b): ax.grid(alpha=0.3); ax.legend()
-    fig.tight_layout()
+    fig.suptitle(title); fig.tight_layout()
     return fig
 
 def plot_confusion(confusion, title: str = "confusion matrix"):
@@ -170,7 +170,7 @@ def plot_confusion(confusion, title: str = "confusion matrix"):
     fig.colorbar(im, ax=ax, label="log(1 + count)"); fig.tight_layout()
     return fig
 
-def plot_reliability(bins: list[dict], ece: float):
+def plot_reliability(bins: list[dict], ece: float, title: str = "reliability"):
     "Accuracy against confidence per bin; the diagonal is perfect calibration."
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(4.5, 4.5))
@@ -179,7 +179,7 @@ def plot_reliability(bins: list[dict], ece: float):
     ax.scatter(
         [b["confidence"] for b in bins], [b["accuracy"] for b in bins], s=[10 + 200 * b["count"] / total for b in bins]
     )
-    ax.set(xlabel="confidence", ylabel="accuracy", title=f"reliability (ECE {ece:.4f})", xlim=(0, 1.02), ylim=(0, 1.02))
+    ax.set(xlabel="confidence", ylabel="accuracy", title=f"{title} (ECE {ece:.4f})", xlim=(0, 1.02), ylim=(0, 1.02))
     ax.grid(alpha=0.3); fig.tight_layout()
     return fig
 

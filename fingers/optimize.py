@@ -153,11 +153,12 @@ def make_variant(kind: str, fp32: str | os.PathLike, dst: str | os.PathLike,
     raise ValueError(f"unknown variant {kind!r}: fp32, graph, int8 or int4")
 
 def within_bounds(candidate: dict[str, float], reference: dict[str, float]) -> list[str]:
-    "Why `candidate` (accuracy, robustness, scene_accuracy) may not replace `reference`; empty if it may."
+    "Why `candidate` (accuracy, robustness, scene_accuracy; None: not judged) may not replace `reference`."
     why, floor = [], min(MIN_CLEAN_ACCURACY, reference["accuracy"])     # a weaker fp32 model: no loss at all
     if candidate["accuracy"] < floor:
         why.append(f"clean accuracy {candidate['accuracy']:.4f} < {floor:.4f}")
     for key in ("robustness", "scene_accuracy"):
+        if candidate[key] is None or reference[key] is None: continue      # not judged (a quick run): no bound
         if candidate[key] < reference[key] - MAX_SCORE_LOSS:
             why.append(f"{key} {candidate[key]:.4f} is more than {MAX_SCORE_LOSS} below fp32's {reference[key]:.4f}")
     return why

@@ -16,15 +16,15 @@ from typing import Protocol
 import numpy as np
 from tqdm.auto import tqdm
 
-from .core import CLASSES, SIZE, FingersError, finger_counts, is_right
+from .core import CLASSES, SIZE, FingersError, finger_count, finger_counts, is_right
 from .evaluate import plot_gallery, wilson_interval
 from .hands import box_iou, gray_crop, picture_inputs
 from .preprocess import ImageError, image_files, load_image, to_gray
 
 # %% auto #0
 __all__ = ['BOX_COLUMNS', 'PhotoFolderError', 'check_photo_folder', 'read_labelled_photos', 'selective_accuracy', 'photo_report',
-           'read_hand_boxes', 'true_box_input', 'box_report', 'plot_photo_report', 'plot_photo_errors', 'PhotoScorer',
-           'evaluate_photos']
+           'read_hand_boxes', 'true_box_input', 'box_report', 'plot_photo_report', 'plot_photo_errors', 'photo_results',
+           'PhotoScorer', 'evaluate_photos']
 
 # %% ../nbs/23_photos.ipynb #7d9cced9
 class PhotoFolderError(FingersError):
@@ -176,15 +176,31 @@ def plot_photo_report(report: dict, title: str = "real photos"):
     return fig
 
 def plot_photo_errors(images: np.ndarray, probs: np.ndarray, counts: np.ndarray, n: int = 24,
-                      title: str = "count errors"):
-    "The `n` photos whose count the model got wrong most confidently, as the 128x128 input it saw."
+                      title: str = "count errors", paths: list[str] | None = None):
+    "The `n` photos whose count the model got wrong most confidently, as the 128x128 input it saw, named by `paths`."
     pred = probs.argmax(1)
     wrong = np.flatnonzero(finger_counts(pred) != counts)
     worst = wrong[np.argsort(-probs[wrong].max(1))][:n]
-    titles = [f"{counts[i]} -> {finger_counts(pred[i])}\n{probs[i].max():.0%}" for i in worst]
+    name = lambda i: f"{Path(paths[i]).name[:16]}: " if paths is not None else ""
+    titles = [f"{name(i)}{counts[i]} -> {finger_counts(pred[i])}\n{probs[i].max():.0%}" for i in worst]
     return plot_gallery(
         images[worst], titles, f"{title}: {len(wrong)} of {len(counts)} wrong (input as the model saw it)"
     )
+
+# %% ../nbs/23_photos.ipynb #9abb4e94
+def photo_results(photos: dict, probs: np.ndarray, threshold: float | None = None,
+                  folder: str | os.PathLike | None = None) -> list[dict]:
+    "Each photo's result: its file (within `folder`), what it shows, what was answered, right or not, flagged or not."
+    out = []
+    for path, count, hand, found, p in zip(photos["paths"], photos["counts"], photos["hands"], photos["found"], probs):
+        c = int(p.argmax())
+        answer = finger_count(c) if found else None                            # no hand found: no answer, wrong
+        out.append({"file": str(Path(path).relative_to(folder)) if folder is not None else str(path),
+                    "count": int(count), "hand": str(hand) or None, "answer": answer,
+                    "label": CLASSES[c] if found else None, "confidence": float(p[c]) if found else None,
+                    "right": answer == int(count),
+                    "uncertain": bool(not found or (threshold is not None and p[c] < threshold))})
+    return out
 
 # %% ../nbs/23_photos.ipynb #4c787415
 class PhotoScorer(Protocol):
@@ -202,5 +218,6 @@ def evaluate_photos(folder: str | os.PathLike, model: PhotoScorer, progress: boo
     report = photo_report(probs, photos["counts"], photos["hands"], model.threshold, photos["found"])
     if (truth := read_hand_boxes(folder)) is not None:
         report["boxes"] = box_report(photos, truth, folder, model.probabilities)
-    report |= {"folder": str(folder), "skipped": photos["skipped"]}
+    report |= {"folder": str(folder), "skipped": photos["skipped"],
+               "per_photo": photo_results(photos, probs, model.threshold, folder)}
     return report, photos | {"probs": probs}

@@ -90,7 +90,8 @@ def read_card(onnx_path: str | os.PathLike) -> dict[str, Any]:
 
 # %% ../nbs/30_predict.ipynb #43865a93
 # a picture's answer when it shows no hand: no count is guessed
-NO_HAND = {"label": None, "fingers": None, "hand": None, "confidence": None, "uncertain": True, "probabilities": None}
+NO_HAND = {"label": None, "fingers": None, "hand": None, "confidence": None, "count_confidence": None,
+           "uncertain": True, "probabilities": None}
 
 # %% ../nbs/30_predict.ipynb #b7918e0e
 class ModelOutputError(FingersError):
@@ -130,6 +131,7 @@ class Predictor:
         if not self.path.is_file(): raise ModelCardError(f"no model file at {self.path}")
         self.card = read_card(self.path)
         self.version, self.threshold = self.card["version"], float(self.card["threshold"])
+        self.synthetic = bool(self.card.get("synthetic_data"))      # trained on drawn hands: it proves the code only
         opts = ort.SessionOptions()
         if threads: opts.intra_op_num_threads = threads
         try: self.session = ort.InferenceSession(str(self.path), opts, providers=["CPUExecutionProvider"])
@@ -195,11 +197,13 @@ class Predictor:
     def describe(self, p: np.ndarray) -> dict:
         "One prediction from its class probabilities."
         c = int(p.argmax())
+        same_count = [i for i in range(len(CLASSES)) if finger_count(i) == finger_count(c)]      # either hand
         return {
             "label": CLASSES[c],
             "fingers": finger_count(c),
             "hand": hand_side(c),
             "confidence": float(p[c]),
+            "count_confidence": float(p[same_count].sum()),      # of the finger count, whichever the hand
             "uncertain": bool(p[c] < self.threshold),
             "probabilities": {k: round(float(v), 6) for k, v in zip(CLASSES, p)},
         }

@@ -8,6 +8,7 @@ Docs: https://fingers-ml.github.io/fingers/preprocess.html.md"""
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from io import BytesIO
 from pathlib import Path
@@ -19,9 +20,9 @@ from PIL.JpegImagePlugin import JpegImageFile
 from .core import SIZE, FingersError, border_pixels
 
 # %% auto #0
-__all__ = ['MAX_BYTES', 'MAX_PIXELS', 'MAX_SCANS', 'MAX_ASPECT', 'MIN_SIDE', 'IMAGE_SUFFIXES', 'ImageError', 'ImageTooLarge',
-           'check_size', 'draft_reduction', 'shrink_decoded', 'jpeg_scans', 'load_image', 'to_8bit', 'to_gray',
-           'pad_to_square', 'prepare', 'image_files']
+__all__ = ['MAX_BYTES', 'MAX_PIXELS', 'MAX_SCANS', 'MAX_ASPECT', 'MIN_SIDE', 'OBJECT_AT', 'IMAGE_SUFFIXES', 'ImageError',
+           'ImageTooLarge', 'check_size', 'draft_reduction', 'shrink_decoded', 'jpeg_scans', 'load_image', 'to_8bit',
+           'to_gray', 'pad_to_square', 'prepare', 'image_files']
 
 # %% ../nbs/02_preprocess.ipynb #5bcaa87e
 class ImageError(FingersError):
@@ -35,6 +36,7 @@ MAX_PIXELS = 40_000_000  # larger images are refused before they are decoded (de
 MAX_SCANS = 100  # a JPEG with more scans is refused: tens of thousands of tiny ones take seconds to decode
 MAX_ASPECT = 10  # a longer side more than this many times the shorter is not a photo of a hand
 MIN_SIDE = 16  # smaller images carry no usable hand
+OBJECT_AT = re.compile(r"\s*<[\w.]+ object at 0x[0-9a-fA-F]+>")  # how Python names an object: no use in an error
 PngImagePlugin.MAX_TEXT_MEMORY = 1_000_000  # text a PNG may inflate when opened (Pillow's default: 64 MB); none is used
 
 # %% ../nbs/02_preprocess.ipynb #cfe56ed0
@@ -112,7 +114,7 @@ def load_image(source: bytes | str | os.PathLike | Image.Image | np.ndarray, nam
         raise ImageTooLarge(f"{name}: its size is more than the {max_pixels:,} pixels accepted") from None
     except MemoryError: raise ImageError(f"{name}: too large to decode") from None
     except Exception as e:   # decoders raise anything on malformed files: zlib, struct, EOF, syntax, bomb errors
-        raise ImageError(f"{name}: not a readable image ({type(e).__name__}: {e})") from None
+        raise ImageError(f"{name}: not a readable image ({type(e).__name__}: {OBJECT_AT.sub('', str(e))})") from None
 
 # %% ../nbs/02_preprocess.ipynb #4e97ff31
 def to_8bit(a: np.ndarray, rows: int = 256) -> np.ndarray:

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .core import CLASSES, FingersError, output_files, save_figure, write_json
-from .data import Processed, balanced_indices
+from .data import Processed, balanced_indices, data_kind
 from .evaluate import evaluate_predictions, metrics_summary, plot_confusion, plot_errors, plot_reliability
 from .openset import non_hand_probe, rejection_report
 from .photos import evaluate_photos, plot_photo_errors, plot_photo_report
@@ -65,10 +65,10 @@ def evaluate_run(model: Scorer, data: Processed, split: str = "test", robustness
 def save_run_report(report: dict[str, Any], out: str | os.PathLike, **extra: Any) -> dict[str, Any]:
     "Write metrics.json (summary and `extra`), details.json, confusion.csv and the plots to folder `out`, all or none."
     metrics = report["summary"] | extra
-    kind = "SYNTHETIC" if metrics.get("synthetic_data") else "real"
+    kind = data_kind(metrics.get("synthetic_data"))
     ev = report["evaluation"]
     figs = {"confusion.png": lambda: plot_confusion(ev["confusion"], f"{kind} {ev['split']} split"),
-            "reliability.png": lambda: plot_reliability(ev["reliability"], ev["ece"]),
+            "reliability.png": lambda: plot_reliability(ev["reliability"], ev["ece"], f"{kind} {ev['split']} split"),
             "errors.png": lambda: plot_errors(report["images"], report["probs"], report["labels"],
                                               title=f"{kind} {ev['split']}: worst errors")}
     if "robustness" in report:
@@ -77,7 +77,7 @@ def save_run_report(report: dict[str, Any], out: str | os.PathLike, **extra: Any
     if "photos" in report:
         ph = report["photo_data"]
         figs["photos.png"] = lambda: plot_photo_report(report["photos"], Path(report["photos"]["folder"]).name)
-        figs["photo_errors.png"] = lambda: plot_photo_errors(ph["images"], ph["probs"], ph["counts"])
+        figs["photo_errors.png"] = lambda: plot_photo_errors(ph["images"], ph["probs"], ph["counts"], paths=ph["paths"])
     rows = "".join(f"{CLASSES[a]},{CLASSES[p]}\n" for a, p in zip(report["labels"], report["probs"].argmax(1)))
     with output_files(out) as path:
         write_json(path("metrics.json"), metrics)
@@ -90,7 +90,7 @@ def save_run_report(report: dict[str, Any], out: str | os.PathLike, **extra: Any
 def report_text(report: dict[str, Any]) -> str:
     "A few lines a person reads: accuracy, rejection, robustness and photos, as far as the report has them."
     ev, lines = report["evaluation"], []
-    kind = "SYNTHETIC" if report["summary"].get("synthetic_data") else "real"
+    kind = data_kind(report["summary"].get("synthetic_data"))
     lo, hi = ev["accuracy_ci95"]
     lines.append(
         f"{ev['split']} accuracy {ev['accuracy']:.2%} (95% CI {lo:.2%} to {hi:.2%}) on {ev['n']} {kind} images; "

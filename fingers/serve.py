@@ -534,7 +534,8 @@ def create_app(settings: Settings) -> FastAPI:
                    responses={503: {"description": "not ready yet"}})
     async def ready():
         if not service.ready: return error_response(503, "not_ready", "the model is not loaded yet")
-        return {"status": "ready", "model_version": service.predictor.version}
+        return {"status": "ready", "model_version": service.predictor.version,
+                "synthetic_model": service.predictor.synthetic}
 
     @app.get("/model", summary="The model card, the run's metrics, the service's caps")
     async def model() -> dict:
@@ -544,7 +545,7 @@ def create_app(settings: Settings) -> FastAPI:
         except (OSError, ValueError, RecursionError): metrics = {"error": f"{metrics_file.name} is not readable JSON"}
         caps = {k: getattr(settings, k) for k in ("max_bytes", "max_pixels", "max_files", "max_batch", "batch_wait_ms")}
         return {"version": p.version, "variant": p.card.get("variant", "fp32"), "threshold": p.threshold,
-                "card": p.card, "metrics": metrics, "service": caps,
+                "synthetic_model": p.synthetic, "card": p.card, "metrics": metrics, "service": caps,
                 "drift_reference": service.reference is not None}
 
     @app.post("/predict", summary="Classify one or several images",
@@ -567,7 +568,8 @@ def create_app(settings: Settings) -> FastAPI:
             r = {"name": name, **answer}
             if include_input: r["input_png"] = _png_base64(crops[0]) if len(crops) else None   # the best hand's
             out.append(r)
-        return JSONResponse({"model_version": service.predictor.version, "predictions": out})   # no re-encoding
+        return JSONResponse({"model_version": service.predictor.version, "synthetic_model": service.predictor.synthetic,
+                             "predictions": out})              # not re-encoded
 
     @app.get("/metrics", summary="Prometheus metrics")
     async def metrics() -> Response:

@@ -78,8 +78,8 @@ def _tree_peak_mb(pid: int) -> float:
     return own + sum(_tree_peak_mb(c) for c in children)
 
 
-def tiny_model(folder: Path) -> Path:
-    "An untrained tiny model exported with its card and a drift reference: enough to serve."
+def tiny_model(folder: Path, synthetic: bool = False) -> Path:
+    "An untrained tiny model exported with its card (`synthetic`: saying it learnt from drawn hands) and a reference."
     import torch
 
     from fingers.drift import build_reference
@@ -88,6 +88,7 @@ def tiny_model(folder: Path) -> Path:
     from fingers.synthetic import synthetic_images
 
     torch.manual_seed(0)
-    write_model_card(export_onnx(FingerNet(4).eval(), folder / "model.onnx"), threshold=0.2)
+    write_model_card(export_onnx(FingerNet(4).eval(), folder / "model.onnx"), threshold=0.2,
+                     **({"synthetic_data": True} if synthetic else {}))
     build_reference(synthetic_images(3, seed=0)[0], Predictor(folder), folder / "drift_reference.json")
     return folder

@@ -183,16 +183,35 @@ def test_the_page_asks_for_the_key_once(browser, model, photo):
         assert not page.is_visible("#key-box")
 
 
-def test_a_bad_file_shows_an_error(browser, model, tmp_path):
+def test_a_bad_file_shows_an_error(browser, model, photo, tmp_path):
+    "A file that is no picture: its error alone, nothing left of the answer before it, no broken picture."
     (tmp_path / "notes.png").write_bytes(b"not a picture")
     with LiveServer(model) as server:
         page = browser.new_page()
         page.goto(server.url + "/")
+        assert not page.is_visible("#input-image") and not page.is_visible("#photo")   # nothing before a first answer
+        page.set_input_files("#file", str(photo))
+        page.wait_for_selector("#answer[data-label]", timeout=20_000)
         page.set_input_files("#file", str(tmp_path / "notes.png"))
         page.wait_for_selector("#error", state="visible", timeout=20_000)
         assert "not a readable image" in page.inner_text("#error")
+        assert page.inner_text("#answer") == "No answer" and page.get_attribute("#answer", "data-label") is None
+        assert page.inner_text("#confidence") == "" and page.locator("#bars .bar").count() == 0
+        assert not page.is_visible("#input-image") and not page.is_visible("#photo")
         shot(page, "bad-file")
 
+
+def test_a_synthetic_model_says_so(browser, model, tmp_path):
+    "A model that learnt from drawn hands is marked on the page from the start; one that did not is not."
+    for folder, marked in ((model, False), (tiny_model(tmp_path, synthetic=True), True)):
+        with LiveServer(folder) as server:
+            page = browser.new_page()
+            page.goto(server.url + "/")
+            page.wait_for_function("document.getElementById('model').textContent !== ''", timeout=20_000)
+            assert page.is_visible("#synthetic") == marked
+            if marked:
+                assert "drawn hands" in page.inner_text("#synthetic")
+                shot(page, "synthetic")
 
 def offline_page(browser, base: str):
     "A page that can reach `base` only, as on a machine without internet; the list of what it tried elsewhere."
