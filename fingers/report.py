@@ -22,7 +22,7 @@ from .photos import evaluate_photos, plot_photo_errors, plot_photo_report
 from .robustness import plot_robustness, robustness_reports
 
 # %% auto #0
-__all__ = ['ROBUSTNESS_PER_CLASS', 'Scorer', 'evaluate_run', 'save_run_report', 'report_text']
+__all__ = ['ROBUSTNESS_PER_CLASS', 'HEADLINE', 'Scorer', 'evaluate_run', 'save_run_report', 'report_text']
 
 # %% ../nbs/24_report.ipynb #e0312841
 class Scorer(Protocol):
@@ -62,8 +62,11 @@ def evaluate_run(model: Scorer, data: Processed, split: str = "test", robustness
             "alongside": {k: v | {"summary": metrics_summary(**v)} for k, v in beside.items()}}
 
 # %% ../nbs/24_report.ipynb #ace39194
+HEADLINE = ("accuracy", "scene_accuracy", "photos_count_accuracy", "robustness_score", "ece")  # scores.json: what DVC
+                                                     # compares across experiments (`dvc exp show`, `dvc metrics diff`)
+
 def save_run_report(report: dict[str, Any], out: str | os.PathLike, **extra: Any) -> dict[str, Any]:
-    "Write metrics.json (summary and `extra`), details.json, confusion.csv and the plots to folder `out`, all or none."
+    "Write metrics.json (summary and `extra`), its HEADLINE in scores.json, details.json, confusion.csv and the plots."
     metrics = report["summary"] | extra
     kind = data_kind(metrics.get("synthetic_data"))
     ev = report["evaluation"]
@@ -81,6 +84,7 @@ def save_run_report(report: dict[str, Any], out: str | os.PathLike, **extra: Any
     rows = "".join(f"{CLASSES[a]},{CLASSES[p]}\n" for a, p in zip(report["labels"], report["probs"].argmax(1)))
     with output_files(out) as path:
         write_json(path("metrics.json"), metrics)
+        write_json(path("scores.json"), {k: metrics[k] for k in HEADLINE if metrics.get(k) is not None})
         parts = ("evaluation", "rejection", "robustness", "photos")
         write_json(path("details.json"), {k: report[k] for k in parts if k in report})
         path("confusion.csv").write_text("actual,predicted\n" + rows)

@@ -5,6 +5,7 @@ service asks for one. Screenshots land in `test-artifacts/` (or $TEST_ARTIFACTS)
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -17,6 +18,7 @@ from fingers.core import CLASSES
 from fingers.synthetic import draw_hand
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = Path(os.environ.get("TEST_ARTIFACTS", "test-artifacts"))
 FLAGS = [
     "--no-sandbox",
@@ -237,3 +239,15 @@ def test_the_api_docs_render_offline(browser, model):
         shot(page, "redoc")
         # ReDoc's own "API docs by Redocly" logo is its one outside file: it removes it when the fetch fails
         assert [u for u in elsewhere if u != "https://cdn.redoc.ly/redoc/logo-mini.svg"] == [], elsewhere
+
+
+def test_the_dvc_plots_render_offline(browser, tmp_path):
+    "`dvc plots show` fills the committed page (.dvc/plots.html) that carries Vega itself: each chart draws offline."
+    dvc = Path(sys.executable).with_name("dvc")
+    subprocess.run([str(dvc), "plots", "show", "-o", str(tmp_path)], cwd=ROOT, check=True, capture_output=True)
+    page, elsewhere = offline_page(browser, "file://")
+    page.goto((tmp_path / "index.html").as_uri())
+    charts = "document.querySelectorAll('.vega-embed canvas, .vega-embed svg').length"
+    page.wait_for_function(f"{charts} >= 3", timeout=20_000)   # loss, accuracy, confusion (the images need the cache)
+    shot(page, "dvc-plots")
+    assert elsewhere == [], elsewhere
