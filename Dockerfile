@@ -38,7 +38,7 @@ EXPOSE 8080
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PORT', '8080') + '/health', timeout=2)"]
 # The model is $FINGERS_MODEL (/model unless set: Cloud Run points it into the bucket's volume).
-CMD ["sh", "-c", "exec fingers serve \"$FINGERS_MODEL\""]
+CMD ["sh", "-c", "exec fingers serve --model \"$FINGERS_MODEL\""]
 
 FROM base AS train
 COPY --from=wheel /wheels /wheels

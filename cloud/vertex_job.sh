@@ -34,10 +34,10 @@ data=(-p data "/gcs/$FINGERS_BUCKET/data/fingers.zip" -p device cuda)
 json() { python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@"; }
 VERTEX_ARGS=$(json "$out" "${data[@]}" "${params[@]}")
 if [ "$gpus" -eq 1 ]; then
-  VERTEX_COMMAND=$(json fingers train)
+  VERTEX_COMMAND=$(json fingers train --out)
 else  # the loop data-parallel on every GPU, then the notebook resumes the finished run: export, card, report
   VERTEX_COMMAND=$(json bash -c "torchrun --standalone --nproc_per_node $gpus -m fingers.cli fit --out \"\$0\" \"\$@\" \
-&& fingers train \"\$0\" --resume \"\$@\"")
+&& fingers train --out \"\$0\" --resume \"\$@\"")
 fi
 VERTEX_ACCELERATOR=$(echo "$FINGERS_GPU_TYPE" | tr 'a-z-' 'A-Z_')
 TAG=${tag:-$(commit)} FINGERS_GPU_COUNT=$gpus FINGERS_MACHINE_TYPE=$machine

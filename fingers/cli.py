@@ -18,6 +18,7 @@ import tempfile
 import threading
 import typing
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any, NewType
 
@@ -38,10 +39,11 @@ from fingers.core import (  # noqa: E402
 )
 
 # %% auto #0
-__all__ = ['ParamPairs', 'COMMANDS', 'INPUTS', 'OUTPUTS', 'BAR_FORMAT', 'COUNT_FORMAT', 'RunFailed', 'command', 'command_parser',
-           'param_values', 'main', 'guarded', 'check_paths', 'data', 'fit', 'train_notebook', 'TerminalProgress',
-           'train', 'evaluate', 'evaluate_photos', 'read_photos', 'answers_table', 'predict', 'robustness',
-           'drift_reference', 'drift', 'cgroup_cpu_limit', 'cpu_quotas', 'usable_cores', 'check_service',
+__all__ = ['ParamPairs', 'COMMANDS', 'EXAMPLES', 'OLD_POSITIONAL', 'INPUTS', 'OUTPUTS', 'BAR_FORMAT', 'COUNT_FORMAT', 'RunFailed',
+           'command', 'epilog', 'HelpParser', 'command_parser', 'param_values', 'main', 'take_old_positional',
+           'guarded', 'check_paths', 'data', 'fit', 'train_notebook', 'notebook_parameters', 'training_parameters_help',
+           'TerminalProgress', 'train', 'evaluate', 'evaluate_photos', 'read_photos', 'answers_table', 'predict',
+           'robustness', 'drift_reference', 'drift', 'cgroup_cpu_limit', 'cpu_quotas', 'usable_cores', 'check_service',
            'report_check', 'check_apart', 'serve']
 
 # %% ../nbs/90_cli.ipynb #7b48e3cb
@@ -50,15 +52,21 @@ class RunFailed(Exception):
 
 ParamPairs = NewType("ParamPairs", list)  # repeated `-p NAME VALUE` options: parameter overrides for training
 COMMANDS: dict[str, Callable] = {}  # sub-command name -> function, in the order they are defined
+EXAMPLES: dict[str, tuple[str, ...]] = {}  # sub-command name -> example command lines, at the end of its --help
+OLD_POSITIONAL = {"train": "out", "serve": "model"}  # 0.1's `fingers train OUT`, `fingers serve MODEL`: kept until 0.2
 
-def command(func: Callable) -> Callable:
-    "Register `func` as the sub-command named after it (underscores become hyphens)."
-    COMMANDS[func.__name__.replace("_", "-")] = func
-    return func
+def command(*examples: str) -> Callable:
+    "Register the function decorated as the sub-command named after it (`_` becomes `-`), `examples` for its --help."
+    def register(func: Callable) -> Callable:
+        name = func.__name__.replace("_", "-")
+        COMMANDS[name], EXAMPLES[name] = func, examples
+        return func
+    return register
 
 # %% ../nbs/90_cli.ipynb #a52eafc7
-def _add_argument(p: argparse.ArgumentParser, param: inspect.Parameter, hint: Any, help: str) -> None:
-    "Add the argument of one function parameter to `p`, from its type, default and docment."
+def _add_argument(p: argparse.ArgumentParser, param: inspect.Parameter, hint: Any, help: str,
+                  required: bool | None = None) -> None:
+    "Add the argument of one function parameter to `p`, from its type, default and docment (`required`: override)."
     name, default = param.name, param.default
     args = typing.get_args(hint)
     optional = type(None) in args
@@ -77,14 +85,25 @@ def _add_argument(p: argparse.ArgumentParser, param: inspect.Parameter, hint: An
     else: kw["type"] = base
     if positional: p.add_argument(name, **kw)
     else:
-        required = default is param.empty
+        required = default is param.empty if required is None else required
         p.add_argument(
             f"--{name.replace('_', '-')}",
             dest=name,
             required=required,
-            **({} if required else {"default": default}),
+            **({} if required else {"default": None if default is param.empty else default}),
             **kw,
         )
+
+def epilog(command: str) -> str:
+    "The end of `command`'s help: its examples, and for the training commands their parameters (read when shown)."
+    examples = "examples:\n" + "\n".join(f"  {e}" for e in EXAMPLES.get(command, ()))
+    return examples + ("\n\n" + training_parameters_help() if command in ("train", "fit") else "")
+
+class HelpParser(argparse.ArgumentParser):
+    "A parser whose epilog may be a function, called only when its help is shown (so `--help` alone reads files)."
+    def format_help(self) -> str:
+        if callable(self.epilog): self.epilog = self.epilog()
+        return super().format_help()
 
 def command_parser(commands: dict[str, Callable] | None = None) -> argparse.ArgumentParser:
     "The `fingers` parser: a sub-command per function of `commands`, its arguments from the signature and docments."
@@ -93,12 +112,15 @@ def command_parser(commands: dict[str, Callable] | None = None) -> argparse.Argu
     from fingers import __version__
     p = argparse.ArgumentParser(prog="fingers", description="Count fingers and tell left from right hands in photos.")
     p.add_argument("--version", action="version", version=f"fingers {__version__}")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=HelpParser)
     for name, func in (commands or COMMANDS).items():
         doc, hints, helps = inspect.getdoc(func) or "", typing.get_type_hints(func), docments(func)
-        c = sub.add_parser(name, help=doc.splitlines()[0], description=doc)
+        c = sub.add_parser(name, help=doc.splitlines()[0], description=doc, epilog=partial(epilog, name),
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         for param in inspect.signature(func).parameters.values():
-            _add_argument(c, param, hints.get(param.name, str), helps.get(param.name) or "")
+            moved = OLD_POSITIONAL.get(name) == param.name              # required, but may come the old way
+            _add_argument(c, param, hints.get(param.name, str), helps.get(param.name) or "", False if moved else None)
+            if moved: c.add_argument(f"old_{param.name}", nargs="?", type=Path, help=argparse.SUPPRESS)
         c.set_defaults(func=func)
     return p
 
@@ -114,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     "Run the `fingers` command line; returns the exit status (0 done, 1 failed, 2 bad input, 3 a bug)."
     args = vars(command_parser().parse_args(argv))
     name, func = args.pop("command"), args.pop("func")
-    try: check_paths(args); func(**args)
+    try: take_old_positional(name, args); check_paths(args); func(**args)
     except RunFailed as e:
         print(f"fingers {name}: failed: {e}", file=sys.stderr); return 1
     except KeyboardInterrupt:
@@ -130,6 +152,19 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"report it with the command you ran (FINGERS_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 3
     return 0
+
+# %% ../nbs/90_cli.ipynb #f51ae1ce
+def take_old_positional(command: str, args: dict) -> None:
+    "Move 0.1's spelling (`fingers train OUT`) into its option, with a line saying so; then the option is required."
+    if (name := OLD_POSITIONAL.get(command)) is None: return
+    old = args.pop(f"old_{name}", None)
+    if old is not None and args[name] is not None:
+        raise FingersError(f"two {name}s given, {old} and --{name} {args[name]}: give --{name} alone")
+    if old is not None:
+        print(f"fingers {command}: `fingers {command} {old}` is deprecated (it goes in 0.2): "
+              f"use `fingers {command} --{name} {old}`", file=sys.stderr)
+        args[name] = old
+    if args[name] is None: raise FingersError(f"--{name} is required (e.g. `{EXAMPLES[command][0]}`)")
 
 # %% ../nbs/90_cli.ipynb #3733749d
 INPUTS = ("source", "data", "model", "folder", "reference", "current", "images", "params", "photos")  # read from
@@ -168,7 +203,10 @@ def check_paths(args: dict) -> None:
                                        "an input is never changed; write elsewhere")
 
 # %% ../nbs/90_cli.ipynb #f36de2d2
-@command
+@command(
+    "fingers data --source data/fingers.zip",
+    "fingers data --source synthetic:20:5 --out processed/small.npz",
+)
 def data(source: str | None = None,  # Kaggle zip or folder, or 'synthetic[:N_TRAIN:N_TEST]'; default: $FINGERS_DATA
          out: Path | None = None,  # processed .npz to write; default: the cache ($FINGERS_CACHE or ~/.cache/fingers)
          ):
@@ -201,7 +239,10 @@ def _check_training(cfg, out: Path, resume: bool) -> None:
         pick_device(cfg.device)
         if resume: check_resume(cfg, out, data)
 
-@command
+@command(
+    "fingers fit --out runs/fit -p epochs 3",
+    "torchrun --standalone --nproc_per_node 2 -m fingers.cli fit --out runs/ddp -p data data/fingers.zip",
+)
 def fit(*, out: Path,  # run folder: checkpoint.pt every epoch, then model.pt and history.json
         params: str = "params.yaml",  # the defaults file, searched for from the working directory upwards
         param: ParamPairs | None = None,  # override a parameter of params.yaml: -p NAME VALUE (repeatable)
@@ -227,6 +268,27 @@ def train_notebook() -> Path:
     "The papermill training notebook: `nbs/train.ipynb`, installed with the package as fingers/assets/train.ipynb."
     import fingers
     return Path(fingers.__file__).parent / "assets" / "train.ipynb"
+
+# %% ../nbs/90_cli.ipynb #2ce982df
+def notebook_parameters() -> dict[str, str]:
+    "{name: meaning} of the training notebook's parameters cell, from its comments (no papermill needed)."
+    import re
+    nb = json.loads(train_notebook().read_text())
+    cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+    lines = "".join(cell["source"]).splitlines()
+    return {m[1]: m[2] for line in lines if (m := re.match(r"(\w+):[^=]+=[^#]+#\s*(.+)", line))}
+
+def training_parameters_help() -> str:
+    "The `-p` names with their defaults from the params.yaml in use and their meanings: the end of `train --help`."
+    from dataclasses import asdict
+
+    from fingers.config import find_params, load_params
+    try: path = find_params("params.yaml"); cfg, tracking = load_params(path)
+    except (FingersError, OSError) as e: return f"-p parameters: none shown, the defaults do not load ({one_line(e)})"
+    values, meaning = asdict(cfg) | tracking, notebook_parameters()
+    width = max(len(repr(v)) for v in values.values())
+    rows = [f"  {k:<14} {v!r:<{width}}  {meaning.get(k, '')}" for k, v in values.items()]
+    return f"-p NAME VALUE, defaults from {path}:\n" + "\n".join(rows)
 
 # %% ../nbs/90_cli.ipynb #e0069200
 BAR_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} steps [{elapsed}<{remaining}{postfix}]"
@@ -286,16 +348,21 @@ def _show_progress(path: Path, stop: threading.Event) -> None:
     bars.close()
 
 # %% ../nbs/90_cli.ipynb #0f916feb
-@command
-def train(out: Path,  # run folder, e.g. runs/first: the executed notebook, model files, metrics and plots land there
-          *, params: str = "params.yaml",  # the defaults file, searched for from the working directory upwards
+@command(
+    "fingers train --out runs/first -p epochs 3",
+    "fingers train --out runs/real -p data data/fingers.zip --photos my-photos/",
+    "fingers train --out runs/real --resume",
+    "fingers train --out runs/smoke -p epochs 1 --no-robustness",
+)
+def train(*, out: Path,  # run folder, e.g. runs/first: the executed notebook, model files, metrics and plots land there
+          params: str = "params.yaml",  # the defaults file, searched for from the working directory upwards
           param: ParamPairs | None = None,  # override a parameter of params.yaml: -p NAME VALUE (repeatable)
           resume: bool = False,  # continue the run in OUT from its last checkpoint
           photos: Path | None = None,  # a folder of labelled photos to evaluate on too (see `fingers evaluate-photos`)
           robustness: bool = True,  # judge the model under the corruption suite (--no-robustness: a quick smoke run)
           verbose: bool = False,  # stream the notebook's output
           ):
-    "Run the training notebook (nbs/train.ipynb) with papermill into OUT/train.ipynb, the run's report."
+    "Run the training notebook (nbs/train.ipynb) with papermill into --out's train.ipynb, the run's report."
     from fingers.config import load_params
     params_path, overrides = _training_params(params, param)
     cfg, _ = load_params(params_path, **overrides)                  # fail now, not inside the kernel
@@ -342,9 +409,12 @@ def _predictor(model: Path):
               "works, not how well it counts real hands", file=sys.stderr)
     return predictor
 
-@command
+@command(
+    "fingers evaluate --model runs/real --data data/fingers.zip --out reports/eval",
+    "fingers evaluate --model runs/real --no-robustness",
+)
 def evaluate(*, model: Path,  # model.onnx (its model.json beside it) or the run folder holding them
-             out: Path,  # report folder: metrics.json, details.json, confusion.csv and the plots
+             out: Path | None = None,  # report folder: metrics.json, scores.json, details.json, confusion.csv, plots
              data: str | None = None,  # zip, folder, processed .npz or 'synthetic'; default: $FINGERS_DATA
              split: str = "test",  # the split to score
              robustness: bool = True,  # run the corruption suite too (--no-robustness skips it)
@@ -352,18 +422,20 @@ def evaluate(*, model: Path,  # model.onnx (its model.json beside it) or the run
              ):
     "Score an exported model as a training run does: test split, rejection, corruption suite and photos, in one report."
     from fingers.data import data_source, load_data
-    check_writable(out, folder=True)
+    if out is not None: check_writable(out, folder=True)
     predictor = _predictor(model)
     processed = load_data(data_source(data))
     require("monitor", "matplotlib", "scipy", "statsmodels")
     from fingers.report import evaluate_run, report_text, save_run_report
     rep = evaluate_run(predictor, processed, split, robustness=robustness, photos=photos)
+    print(report_text(rep))
+    if out is None: return rep["summary"] | {"model_version": predictor.version}
     metrics = save_run_report(rep, out, model_version=predictor.version)
-    print(report_text(rep) + f"\nreport in {out}")
+    print(f"report in {out}")
     return metrics
 
 # %% ../nbs/90_cli.ipynb #46be68bb
-@command
+@command("fingers evaluate-photos my-photos/ --model runs/real --out reports/photos")
 def evaluate_photos(folder: Path,  # photos in sub-folders named by finger count (0-5) or class (0L-5R)
                     *, model: Path,  # model.onnx (its model.json beside it) or the run folder holding them
                     out: Path | None = None,  # report folder: photos.json, the confusion, selective accuracy and errors
@@ -432,7 +504,10 @@ def answers_table(results: list[dict]) -> str:
     return "\n".join("  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows)
 
 # %% ../nbs/90_cli.ipynb #60666237
-@command
+@command(
+    "fingers predict photo.jpg --model runs/real",
+    "fingers predict my-photos/ --model runs/real --json > answers.jsonl",
+)
 def predict(images: list[str],  # image files, or folders of them (any size, colour or grey)
             *, model: Path,  # model.onnx (its model.json beside it) or the run folder holding them
             all_probabilities: bool = False,  # include every class's probability
@@ -477,7 +552,7 @@ def _split_images(source: str | None, split: str, per_class: int | None = None, 
     idx = balanced_indices(s.labels, per_class=per_class, seed=seed) if per_class else np.arange(len(s))
     return np.asarray(s.images[idx]), s.labels[idx].astype(int), processed.synthetic
 
-@command
+@command("fingers robustness --model runs/real --data data/fingers.zip --out reports/rob --per-class 20")
 def robustness(*, model: Path,  # model.onnx (its model.json beside it) or the run folder holding them
                out: Path,  # report folder: robustness.json, metrics.json, robustness.png
                data: str | None = None,  # data source; default: $FINGERS_DATA, else synthetic
@@ -508,7 +583,7 @@ def robustness(*, model: Path,  # model.onnx (its model.json beside it) or the r
     return rep
 
 # %% ../nbs/90_cli.ipynb #34f8e992
-@command
+@command("fingers drift-reference --model runs/real --data data/fingers.zip --out ref.json")
 def drift_reference(*, model: Path,  # model.onnx whose confidence is a drift feature (or its run folder)
                     out: Path,  # reference file (.json)
                     data: str | None = None,  # data source; default: $FINGERS_DATA, else synthetic
@@ -527,7 +602,8 @@ def drift_reference(*, model: Path,  # model.onnx whose confidence is a drift fe
           f"model {predictor.version}: {path}")
     return path
 
-@command
+@command("fingers drift --reference ref.json --model runs/real --current todays-uploads/ --out reports/drift "
+         "--fail-on-drift")
 def drift(*, reference: Path,  # file from `fingers drift-reference`
           current: str,  # a folder of images, an image, or a data source (with --split)
           out: Path,  # report folder: drift.html, drift.json
@@ -634,9 +710,12 @@ def check_apart(environ: dict) -> None:
 
 
 # %% ../nbs/90_cli.ipynb #1fa48d85
-@command
-def serve(model: Path,  # a run folder, or a model.onnx with its model.json beside it
-          *, host: str = "0.0.0.0",  # the address to listen on (127.0.0.1: this machine only)
+@command(
+    "fingers serve --model runs/real",
+    "FINGERS_API_KEY=$(openssl rand -hex 24) fingers serve --model runs/real --host 127.0.0.1 --port 8000",
+)
+def serve(*, model: Path,  # a run folder, or a model.onnx with its model.json beside it
+          host: str = "0.0.0.0",  # the address to listen on (127.0.0.1: this machine only)
           port: int | None = None,  # the port; default: $PORT, else 8080
           api_key: str | None = None,  # require this key (default: $FINGERS_API_KEY; none: open)
           workers: int = 0,  # processes, each with the model; default (0): $FINGERS_WORKERS, else one per usable core

@@ -16,7 +16,7 @@ PY
 echo "== notebooks with GPU cells (nbdev-test --flags gpu)"
 grep -l '"#| gpu' nbs/*.ipynb | while read -r nb; do nbdev-test --flags gpu --do-print "$nb"; done
 echo "== the training notebook on the GPU -> $out"
-"$PY" -m fingers.cli train "$out" -p device cuda "$@"
+"$PY" -m fingers.cli train --out "$out" -p device cuda "$@"
 "$PY" - "$out" <<'PY'
 import json, sys
 from pathlib import Path

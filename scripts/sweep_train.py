@@ -12,4 +12,4 @@ if __name__ == "__main__":
     pairs = [a[2:].split("=", 1) for a in sys.argv[1:] if a.startswith("--") and "=" in a]
     run_dir = f"runs/sweep-{os.environ.get('WANDB_RUN_ID', 'local')}"
     overrides = [x for name, value in pairs for x in ("-p", name, value)]
-    sys.exit(main(["train", run_dir, "-p", "wandb_mode", "online", *overrides]))
+    sys.exit(main(["train", "--out", run_dir, "-p", "wandb_mode", "online", *overrides]))

@@ -336,7 +336,7 @@ def build_corpus(root: str | os.PathLike) -> list[Case]:
     def train_case(name, extra, message, folder=None, needs_torch=False):
         for cmd in ("train", "fit"):
             run = folder or out / f"{cmd}-{len(cases)}"
-            argv = [cmd, str(run)] if cmd == "train" else [cmd, "--out", str(run)]
+            argv = [cmd, "--out", str(run)]
             cases.append(
                 Case(
                     f"{cmd}: {name}",
@@ -369,7 +369,7 @@ def build_corpus(root: str | os.PathLike) -> list[Case]:
     cases.append(
         Case(
             "train: wandb_mode maybe",
-            ["train", str(run), "-p", "wandb_mode", "maybe"],
+            ["train", "--out", str(run), "-p", "wandb_mode", "maybe"],
             2,
             "wandb_mode must be one of",
             [str(run)],
@@ -385,7 +385,7 @@ def build_corpus(root: str | os.PathLike) -> list[Case]:
     write(old / "checkpoint.pt", b"\0" * 64)
     train_case("a folder that holds a run", [], "already holds a training run", folder=old)
     for cmd in ("train", "fit"):
-        argv = [cmd, str(old)] if cmd == "train" else [cmd, "--out", str(old)]
+        argv = [cmd, "--out", str(old)]
         cases.append(
             Case(
                 f"{cmd}: resume from a damaged checkpoint",
@@ -410,7 +410,7 @@ def build_corpus(root: str | os.PathLike) -> list[Case]:
     cases.append(
         Case(
             "train: a malformed parameters file",
-            ["train", str(out / "t-params"), "--params", str(root / "bad-params.yaml")],
+            ["train", "--out", str(out / "t-params"), "--params", str(root / "bad-params.yaml")],
             2,
             "cannot read",
             [str(out / "t-params")],
@@ -421,6 +421,7 @@ def build_corpus(root: str | os.PathLike) -> list[Case]:
             "train: photos folder missing",
             [
                 "train",
+                "--out",
                 str(out / "t-photos"),
                 "-p",
                 "data",
@@ -651,20 +652,21 @@ def build_corpus(root: str | os.PathLike) -> list[Case]:
                       "forged\\nfingers predict: error: other.png"))
 
     # --- serving: `fingers serve` refuses to start -----------------------------------------------------------------
-    cases.append(Case("serve: no model", ["serve", str(root / "nomodel")], 2, "no model file"))
+    cases.append(Case("serve: no model", ["serve", "--model", str(root / "nomodel")], 2, "no model file"))
     cases.append(
         Case(
             "serve: a card of another model",
-            ["serve", str(root / "models" / "another-model's-card")],
+            ["serve", "--model", str(root / "models" / "another-model's-card")],
             2,
             "belongs to another model file",
         )
     )
-    cases.append(Case("serve: port 70000", ["serve", str(model), "--port", "70000"], 2, "port must be 1-65535"))
+    cases.append(Case("serve: port 70000", ["serve", "--model", str(model), "--port", "70000"], 2,
+                      "port must be 1-65535"))
     cases.append(
         Case(
             "serve: a setting that is not a number",
-            ["serve", str(model)],
+            ["serve", "--model", str(model)],
             2,
             "is not a valid int",
             env={"FINGERS_MAX_FILES": "lots"},
@@ -673,7 +675,7 @@ def build_corpus(root: str | os.PathLike) -> list[Case]:
     cases.append(
         Case(
             "serve: a missing drift reference",
-            ["serve", str(model), "--port", "1"],
+            ["serve", "--model", str(model), "--port", "1"],
             2,
             "no drift reference at",
             env={"FINGERS_DRIFT_REFERENCE": str(root / "none.json")},

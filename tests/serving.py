@@ -21,7 +21,7 @@ def free_port() -> int:
 
 
 class LiveServer:
-    "`fingers serve MODEL` in a process of its own, on a free loopback port; a context manager that waits for /ready."
+    "`fingers serve --model MODEL` in a process of its own on a free loopback port; a context manager awaiting /ready."
 
     def __init__(
         self,
@@ -33,7 +33,8 @@ class LiveServer:
     ):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.cmd = command or [FINGERS, "serve", str(model), "--host", "127.0.0.1", "--port", str(self.port), *args]
+        self.cmd = command or [FINGERS, "serve", "--model", str(model), "--host", "127.0.0.1", "--port", str(self.port),
+                               *args]
         self.env = {**os.environ, **(env or {})}
         self.proc: subprocess.Popen | None = None
 

@@ -175,7 +175,7 @@ def test_rendered_specs_are_valid_yaml():
     assert container["livenessProbe"]["httpGet"]["path"] == "/health"
     assert container["env"][1]["valueFrom"]["secretKeyRef"]["name"] == "fingers-api-key"
     # The image serves $FINGERS_MODEL; the service points it at the run folder, mounted alone from the bucket.
-    assert '"exec fingers serve \\"$FINGERS_MODEL\\""' in (REPO / "Dockerfile").read_text()
+    assert '"exec fingers serve --model \\"$FINGERS_MODEL\\""' in (REPO / "Dockerfile").read_text()
     assert container["env"][0] == {"name": "FINGERS_MODEL", "value": "/model"}
     assert container["volumeMounts"][0]["mountPath"] == "/model"
     volume = service["spec"]["volumes"][0]["csi"]["volumeAttributes"]
@@ -184,7 +184,7 @@ def test_rendered_specs_are_valid_yaml():
     assert container["image"].endswith(f"/serve:{COMMIT}")
     assert service["metadata"]["annotations"]["autoscaling.knative.dev/maxScale"] == "4"
     one, four = spec("vertex_1gpu")["workerPoolSpecs"][0], spec("vertex_4gpu")["workerPoolSpecs"][0]
-    assert one["containerSpec"]["command"] == ["fingers", "train"]
+    assert one["containerSpec"]["command"] == ["fingers", "train", "--out"]
     assert one["containerSpec"]["args"][0] == "/gcs/demo-fingers/runs/real-1"
     assert four["containerSpec"]["command"][:2] == ["bash", "-c"]
     assert four["machineSpec"]["acceleratorCount"] == 4 and one["machineSpec"]["acceleratorType"] == "NVIDIA_L4"
@@ -206,7 +206,7 @@ def test_vertex_multi_gpu_job_trains_data_parallel_then_finishes_the_run(tmp_pat
     out, rest = "/gcs/demo-fingers/runs/real-1", "-p data /gcs/demo-fingers/data/fingers.zip -p device cuda"
     assert (tmp_path / "calls").read_text().splitlines() == [
         f"torchrun --standalone --nproc_per_node 4 -m fingers.cli fit --out {out} {rest}",
-        f"fingers train {out} --resume {rest}",
+        f"fingers train --out {out} --resume {rest}",
     ]
 
 

@@ -284,7 +284,7 @@ def test_api_key_and_port_from_environment(model):
     from serving import free_port
 
     port = free_port()
-    cmd = [str(Path(sys.executable).parent / "fingers"), "serve", str(model), "--host", "127.0.0.1"]
+    cmd = [str(Path(sys.executable).parent / "fingers"), "serve", "--model", str(model), "--host", "127.0.0.1"]
     with LiveServer(model, env={"FINGERS_API_KEY": "k3y", "PORT": str(port)}, port=port, command=cmd) as s:
         assert httpx.get(s.url + "/health").status_code == 200 and httpx.get(s.url + "/ready").status_code == 200
         r = post(s, [("files", ("a.png", hand_png()))])
@@ -295,7 +295,7 @@ def test_api_key_and_port_from_environment(model):
 
 def test_a_bad_setting_stops_the_start(model):
     r = subprocess.run(
-        [str(Path(sys.executable).parent / "fingers"), "serve", str(model)],
+        [str(Path(sys.executable).parent / "fingers"), "serve", "--model", str(model)],
         capture_output=True,
         text=True,
         env={**os.environ, "FINGERS_MAX_FILES": "lots"},
@@ -339,7 +339,7 @@ def test_workers_from_environment_and_port_taken(model):
         assert len(worker_pids(s)) == 3
         exe = str(Path(sys.executable).parent / "fingers")
         r = subprocess.run(
-            [exe, "serve", str(model), "--host", "127.0.0.1", "--port", str(s.port), "--workers", "2"],
+            [exe, "serve", "--model", str(model), "--host", "127.0.0.1", "--port", str(s.port), "--workers", "2"],
             capture_output=True,
             text=True,
             timeout=60,
@@ -424,7 +424,7 @@ MOMENTS = {  # what can be seen of each moment of the start, in order
 def test_ctrl_c_while_starting(model, moment):
     "Ctrl-C (SIGINT to the whole process group) at each moment of the start: a clean stop, no traceback, nothing left."
     port = free_port()
-    cmd = [FINGERS, "serve", str(model), "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    cmd = [FINGERS, "serve", "--model", str(model), "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
         deadline = time.time() + 120
