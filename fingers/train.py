@@ -30,10 +30,11 @@ from .scenes import Recipe, TrainingImages, training_batch
 from .synthetic import posed_hands
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'POSED_HANDS_VERSION', 'pick_device', 'seed_everything', 'writable_dir', 'step_generator',
-           'write_checkpoint', 'load_checkpoint', 'init_distributed', 'CPUSyncBatchNorm', 'sync_batchnorm',
-           'check_resume', 'drawn_hands_for', 'drawn_hand_set', 'distillation_loss', 'start_from', 'Run', 'start_run',
-           'restore', 'epoch_order', 'train_epoch', 'validate', 'save_checkpoint', 'FitResult', 'fit']
+__all__ = ['CHECKPOINT_FORMAT', 'POSED_HANDS_VERSION', 'EPOCH_TIMINGS', 'pick_device', 'seed_everything', 'writable_dir',
+           'step_generator', 'write_checkpoint', 'load_checkpoint', 'init_distributed', 'CPUSyncBatchNorm',
+           'sync_batchnorm', 'check_resume', 'drawn_hands_for', 'drawn_hand_set', 'distillation_loss', 'start_from',
+           'Run', 'start_run', 'restore', 'epoch_order', 'train_epoch', 'validate', 'save_checkpoint', 'FitResult',
+           'fit', 'learning_curves']
 
 # %% ../nbs/13_train.ipynb #783d3a7f
 def pick_device(name: str = "auto") -> torch.device:
@@ -383,3 +384,11 @@ class _Bars:
             self.bar.set_postfix(val_acc=f"{row['val_acc']:.4f}")
             self.bar.close()
             self.bar = None
+
+# %% ../nbs/13_train.ipynb #77983d2e
+EPOCH_TIMINGS = ("seconds", "images_per_s")  # what train_epoch measures of the machine, not of the model
+
+def learning_curves(history: list[dict[str, float]]) -> list[dict[str, float]]:
+    "Each epoch's row without its timings: the same numbers on every rerun of the same seed (what git keeps for DVC)."
+    return [{k: v for k, v in row.items() if k not in EPOCH_TIMINGS} for row in history]
+
