@@ -711,20 +711,28 @@ def check_apart(environ: dict) -> None:
 
 # %% ../nbs/90_cli.ipynb #1fa48d85
 @command(
-    "fingers serve --model runs/real",
+    "fingers serve --model runs/real --access-log",
     "FINGERS_API_KEY=$(openssl rand -hex 24) fingers serve --model runs/real --host 127.0.0.1 --port 8000",
 )
 def serve(*, model: Path,  # a run folder, or a model.onnx with its model.json beside it
           host: str = "0.0.0.0",  # the address to listen on (127.0.0.1: this machine only)
           port: int | None = None,  # the port; default: $PORT, else 8080
           api_key: str | None = None,  # require this key (default: $FINGERS_API_KEY; none: open)
+          access_log: bool = False,  # a line per request on stderr: client, request line, status (as uvicorn's)
           workers: int = 0,  # processes, each with the model; default (0): $FINGERS_WORKERS, else one per usable core
           ):
     "Serve a model over HTTP: /predict, /health, /ready, /model, /metrics, /drift, the web page at /, the API at /docs."
     require("serve", "fastapi", "uvicorn", "multipart", "prometheus_client")
     import uvicorn
 
-    from fingers.workers import UVICORN, WorkersFailing, open_files_as_allowed, run_workers, serve_here
+    from fingers.workers import (
+        ACCESS_LOG,
+        WorkersFailing,
+        open_files_as_allowed,
+        run_workers,
+        serve_here,
+        uvicorn_options,
+    )
     port = port if port is not None else int(os.environ.get("PORT", "8080"))
     if not 0 < port < 65536: raise FingersError(f"port must be 1-65535, got {port}")
     if not workers and os.environ.get("FINGERS_WORKERS"):
@@ -734,6 +742,8 @@ def serve(*, model: Path,  # a run folder, or a model.onnx with its model.json b
     if workers < 0: raise FingersError(f"workers must be 1 or more (0: one per CPU core), got {workers}")
     workers = workers or usable_cores()
     env = {"FINGERS_MODEL": str(Path(model).resolve())} | ({"FINGERS_API_KEY": api_key} if api_key else {})
+    if access_log: env[ACCESS_LOG] = "1"
+    uvicorn_options({**os.environ, **env})                 # a bad $FINGERS_ACCESS_LOG stops the start here
     if workers == 1: check_service({**os.environ, **env})
     else: check_apart({**os.environ, **env})
     shared = None
@@ -749,7 +759,7 @@ def serve(*, model: Path,  # a run folder, or a model.onnx with its model.json b
         elif workers == 1: serve_here(host, port)
         else:
             open_files_as_allowed()
-            uvicorn.run("fingers.serve:app", host=host, port=port, workers=workers, **UVICORN)
+            uvicorn.run("fingers.serve:app", host=host, port=port, workers=workers, **uvicorn_options())
     finally:
         if shared: shutil.rmtree(shared, ignore_errors=True)
 

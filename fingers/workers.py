@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import json
 import os
 import resource
@@ -28,10 +29,10 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from .core import FingersError
 
 # %% auto #0
-__all__ = ['HEADER_BYTES', 'GRACE', 'UVICORN', 'WORKER_TIMEOUT', 'START_TIMEOUT', 'BEAT', 'client_limits', 'json_response',
-           'GuardedH11', 'send_400_response', 'port_socket', 'open_files_as_allowed', 'heartbeat', 'serve_worker',
-           'where', 'serve_here', 'Worker', 'say', 'start_worker', 'stop_all', 'sigint_here_only', 'WorkersFailing',
-           'replace_failed', 'run_workers']
+__all__ = ['HEADER_BYTES', 'GRACE', 'UVICORN', 'WORKER_TIMEOUT', 'START_TIMEOUT', 'BEAT', 'ACCESS_LOG', 'client_limits',
+           'json_response', 'GuardedH11', 'send_400_response', 'port_socket', 'uvicorn_options',
+           'open_files_as_allowed', 'heartbeat', 'serve_worker', 'where', 'serve_here', 'Worker', 'say', 'start_worker',
+           'stop_all', 'sigint_here_only', 'WorkersFailing', 'replace_failed', 'run_workers']
 
 # %% ../nbs/41_workers.ipynb #ea41509d
 @cache
@@ -149,6 +150,17 @@ UVICORN = dict(log_level="warning", access_log=False, http=GuardedH11, timeout_k
 WORKER_TIMEOUT = 4.0  # seconds without a heartbeat before a started worker is taken for hung and replaced
 START_TIMEOUT = 120.0  # seconds a new worker may take to load its model and beat for the first time
 BEAT = 0.5  # seconds between two heartbeats
+ACCESS_LOG = "FINGERS_ACCESS_LOG"  # 1 (`fingers serve --access-log`): a line per request on stderr, as uvicorn's
+
+def uvicorn_options(environ: dict | None = None) -> dict[str, Any]:
+    "UVICORN; when $FINGERS_ACCESS_LOG=1, with uvicorn's access log (client, request line, status), warnings else."
+    value = (os.environ if environ is None else environ).get(ACCESS_LOG, "")
+    if value not in ("", "0", "1"): raise FingersError(f"{ACCESS_LOG}={value!r} must be 1 (on) or 0 (off)")
+    if value != "1": return UVICORN
+    from uvicorn.config import LOGGING_CONFIG
+    logging = copy.deepcopy(LOGGING_CONFIG)
+    for name in ("uvicorn", "uvicorn.error"): logging["loggers"][name]["level"] = "WARNING"   # no start-up chatter
+    return {**UVICORN, "access_log": True, "log_level": None, "log_config": logging}
 
 def open_files_as_allowed() -> int:
     "Raise this process's soft limit of open files to its hard limit (each connection is one); the new limit."
@@ -176,7 +188,7 @@ def serve_worker(host: str, port: int, environ: dict, beat=None) -> None:
         wait([parent.sentinel]); os.kill(os.getpid(), signal.SIGTERM)
     if parent: threading.Thread(target=stop_with_parent, daemon=True).start()
     sock = port_socket(host, port)                        # uvicorn listens once the model is loaded and warm
-    config = uvicorn.Config("fingers.serve:app", **UVICORN)
+    config = uvicorn.Config("fingers.serve:app", **uvicorn_options())
     server = uvicorn.Server(config)
     async def main():
         if beat is not None: _ = asyncio.get_running_loop().create_task(heartbeat(server, beat))
@@ -192,7 +204,7 @@ def serve_here(host: str, port: int) -> None:
     "The service of this process's environment at `host`:`port`, in this process, saying where once it listens."
     import uvicorn
     open_files_as_allowed()
-    config = uvicorn.Config("fingers.serve:app", host=host, port=port, **UVICORN)
+    config = uvicorn.Config("fingers.serve:app", host=host, port=port, **uvicorn_options())
     server = uvicorn.Server(config)
     async def tell():
         while not server.started: await asyncio.sleep(0.05)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -62,6 +63,17 @@ class LiveServer:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+    def printed_until(self, text: str, seconds: float = 60) -> str:
+        "What the server has printed, read as it comes until a line holds `text` (an error after `seconds`)."
+        fd, out, deadline = self.proc.stdout.fileno(), b"", time.monotonic() + seconds
+        while text.encode() not in out:
+            if not select.select([fd], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                raise RuntimeError(f"the server did not print {text!r} within {seconds} s: {out[-3000:]!r}")
+            if not (chunk := os.read(fd, 65536)):
+                raise RuntimeError(f"the server ended before it printed {text!r}: {out[-3000:]!r}")
+            out += chunk
+        return out.decode()
 
     def peak_memory_mb(self) -> float:
         "Peak resident memory (VmHWM) of the server and all its processes (the workers of `--workers N`), summed."

@@ -293,15 +293,40 @@ def test_api_key_and_port_from_environment(model):
         assert httpx.get(s.url + "/metrics", headers={"Authorization": "Bearer k3y"}).status_code == 200
 
 
-def test_a_bad_setting_stops_the_start(model):
+def test_access_log(model):
+    "`fingers serve --access-log`: a line per request (client, request line, status) from every worker; none without."
+    lines = {}
+    for flag in ((), ("--access-log",)):
+        with LiveServer(model, args=("--workers", "2", *flag)) as s:
+            start = s.printed_until("serving on http://127.0.0.1:")  # both workers are up
+            for _ in range(4):  # connections of their own: either worker may answer each
+                assert httpx.get(s.url + "/health?who=me").status_code == 200
+            assert httpx.get(s.url + "/nowhere").status_code == 404
+            lines[flag] = start + s.printed_until('"GET /nowhere HTTP/1.1"') if flag else start
+        if not flag:
+            lines[flag] += s.proc.stdout.read()  # all it printed, once it ended
+    quiet, logged = lines.values()
+    assert "/health" not in quiet and "/ready" not in quiet, quiet
+    assert logged.count('"GET /health?who=me HTTP/1.1" 200') == 4, logged
+    assert '"GET /nowhere HTTP/1.1" 404' in logged and "Started server process" not in logged, logged
+
+
+BAD_SETTINGS = [
+    ("FINGERS_MAX_FILES", "lots", "FINGERS_MAX_FILES='lots' is not a valid int"),
+    ("FINGERS_ACCESS_LOG", "yes", "FINGERS_ACCESS_LOG='yes' must be 1 (on)"),
+]
+
+
+@pytest.mark.parametrize("name,value,says", BAD_SETTINGS)
+def test_a_bad_setting_stops_the_start(model, name, value, says):
     r = subprocess.run(
         [str(Path(sys.executable).parent / "fingers"), "serve", "--model", str(model)],
         capture_output=True,
         text=True,
-        env={**os.environ, "FINGERS_MAX_FILES": "lots"},
+        env={**os.environ, name: value},
         timeout=60,
     )
-    assert r.returncode == 2 and "FINGERS_MAX_FILES='lots' is not a valid int" in r.stderr, r.stderr
+    assert r.returncode == 2 and says in r.stderr, r.stderr
 
 
 def test_two_workers_report_all_their_requests(model, tmp_path):
