@@ -2,7 +2,8 @@
 # Set up .venv (once) and run every check and test: notebooks clean and in sync with the library,
 # README in sync with nbs/index.ipynb, no merge markers, ruff, layering, docs processing, dvc.lock current, then every
 # notebook under nbdev-test (slow cells included; `#| gpu` cells only with NBDEV_FLAGS="slow gpu" on a GPU machine),
-# then the tests that are not notebook cells (pytest tests/).
+# then the tests that are not notebook cells (pytest tests/), measuring the package's coverage across both (every Python
+# process they start included) against the floor in pyproject.toml ([tool.coverage.report] fail_under).
 # Ends with one line: "N passed, N failed". Exit status 0 only if nothing failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -56,9 +57,14 @@ check "layers: every notebook imports only lower-numbered ones" python scripts/c
 check "docs: nbdev-proc-nbs processes every notebook" docs_processable
 check "dvc.lock matches the code and parameters" dvc_lock_current
 
+# Coverage: every Python process below, and each one it starts, writes its own data file here (pyproject.toml's
+# [tool.coverage]); they are combined at the end.
+covdata="$PWD/.coverage-data"; rm -rf "$covdata"; mkdir -p "$covdata"
+measured() { COVERAGE_PROCESS_START="$PWD/pyproject.toml" COVERAGE_FILE="$covdata/data" "$@"; }
+
 # Every notebook is a test: count them one by one from nbdev-test's own report.
 log=$(mktemp)
-nbdev-test --flags "$FLAGS" --do-print --timing 2>&1 | tee "$log"
+measured nbdev-test --flags "$FLAGS" --do-print --timing 2>&1 | tee "$log"
 n_total=$(grep -c '^- Completed ' "$log")
 n_failed=$(sed -n '/Failed On The Following Notebooks/,$p' "$log" | grep -cE '^\s+\S+\.ipynb')
 if [ "$n_total" -eq 0 ]; then n_failed=1; failures+=("nbdev-test ran no notebook"); fi
@@ -68,7 +74,7 @@ rm -f "$log"
 
 # What is not a notebook cell (the bad-input corpus, a live server, a browser, a container) is tested with pytest.
 log=$(mktemp)
-python -m pytest -q -p no:cacheprovider tests 2>&1 | tee "$log"
+measured python -m pytest -q -p no:cacheprovider tests 2>&1 | tee "$log"
 summary=$(grep -E '^[=]* ?[0-9]+ (passed|failed|error)' "$log" | tail -1)
 count() { grep -oE "[0-9]+ $1" <<<"$summary" | grep -oE '[0-9]+' || echo 0; }
 p_passed=$(count passed); p_failed=$(( $(count failed) + $(count error) ))
@@ -77,6 +83,15 @@ passed=$((passed + p_passed)); failed=$((failed + p_failed))
 [ "$p_failed" -gt 0 ] && failures+=("pytest: $(grep -E '^(FAILED|ERROR) ' "$log" | cut -c1-160 | xargs -0)")
 rm -f "$log"
 
+# The figure, and the check that it holds the floor (`coverage report` fails under fail_under).
+export COVERAGE_FILE="$covdata/data"
+coverage combine -q --keep "$covdata" >/dev/null 2>&1
+floor=$(python -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["tool"]["coverage"]["report"]["fail_under"])')
+coverage report > "$covdata/report.txt" 2>&1; cov_rc=$?
+total=$(coverage report --format=total 2>/dev/null)
+if [ $cov_rc -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("coverage ${total:-?}% is under the floor of ${floor}%"); fi
+cat "$covdata/report.txt"
 [ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
+echo "coverage: ${total:-?}% of the fingers package (floor ${floor}%; by file, least covered first: .coverage-data/report.txt)"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
