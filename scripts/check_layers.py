@@ -3,7 +3,7 @@
 The number is the layer: 0x core and data (numpy, Pillow), 1x model and training (PyTorch), 2x evaluation, 3x
 prediction and drift on an exported model, 4x serving, 9x the command line and tests. Nothing imports `fingers.cli`
 (the top), and `nbs/train.ipynb` (the papermill entry point) may import anything but the command line.
-Exit status 1 lists the offenders.
+Every notebook has a number of its own. Exit status 1 lists the offenders.
 """
 import json
 import re
@@ -20,8 +20,10 @@ def cells(nb: Path) -> list[str]:
 
 def main(nbs: Path = Path("nbs")) -> int:
     "Print the imports that point up a layer (or at nothing); 1 if there are any."
-    layer, problems = {}, []
+    layer, problems, numbered = {}, [], {}
     for nb in sorted(nbs.glob("[0-9][0-9]_*.ipynb")):
+        if (other := numbered.setdefault(nb.name[:2], nb.name)) != nb.name:
+            problems.append(f"{nb.name}: numbered {nb.name[:2]} as {other} is: one number each")
         for src in cells(nb):
             if m := re.match(r"#\|\s*default_exp\s+(\w+)", src.strip()): layer[m[1]] = int(nb.name[:2])
     for nb in sorted(nbs.glob("*.ipynb")):
