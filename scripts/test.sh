@@ -60,11 +60,11 @@ check "dvc.lock matches the code and parameters" dvc_lock_current
 # Coverage: every Python process below, and each one it starts, writes its own data file here (pyproject.toml's
 # [tool.coverage]); they are combined at the end.
 covdata="$PWD/.coverage-data"; rm -rf "$covdata"; mkdir -p "$covdata"
-measured() { COVERAGE_PROCESS_START="$PWD/pyproject.toml" COVERAGE_FILE="$covdata/data" "$@"; }
+measured() { COVERAGE_PROCESS_START="$PWD/pyproject.toml" COVERAGE_FILE="$covdata/data" FINGERS_COVERAGE_DIR="$PWD/fingers" "$@"; }
 
 # Every notebook is a test: count them one by one from nbdev-test's own report.
 log=$(mktemp)
-measured nbdev-test --flags "$FLAGS" --do-print --timing 2>&1 | tee "$log"
+measured python scripts/nbdev_test_covered.py --flags "$FLAGS" --do-print --timing 2>&1 | tee "$log"
 n_total=$(grep -c '^- Completed ' "$log")
 n_failed=$(sed -n '/Failed On The Following Notebooks/,$p' "$log" | grep -cE '^\s+\S+\.ipynb')
 if [ "$n_total" -eq 0 ]; then n_failed=1; failures+=("nbdev-test ran no notebook"); fi
