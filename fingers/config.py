@@ -47,7 +47,6 @@ class TrainConfig:
     scenes: float  # share of each batch whose hands are put into new scenes (fingers.scenes)
     drawn_hands: float  # share of each batch replaced by drawn hands with any fingers raised
     thumbs: float  # share of the composed thumbless hands that get a grafted thumb (and one more finger)
-    framed: float  # share of the composed scenes framed as the hand finder frames a hand, not at any size and place
     tta: bool  # the exported model also looks at the mirror image and averages (test-time augmentation)
     teacher: str  # '' or a model file to learn from as well as the labels (distillation)
     distill: float  # with a teacher: the weight of its softened answers in the loss (the labels get the rest)
@@ -76,7 +75,6 @@ class TrainConfig:
             (0 <= self.scenes <= 1, "scenes must be in [0, 1]"),
             (0 <= self.drawn_hands < 1, "drawn_hands must be in [0, 1)"),
             (0 <= self.thumbs <= 1, "thumbs must be in [0, 1]"),
-            (0 <= self.framed <= 1, "framed must be in [0, 1]"),
             (0 <= self.distill <= 1, "distill must be in [0, 1]"),
             (0 < self.val_fraction < 1, "val_fraction must be between 0 and 1"),
             (self.device.split(":")[0] in DEVICES, f"device must be one of {', '.join(DEVICES)} (or cuda:N)"),

@@ -85,22 +85,16 @@ SCENE_RANGES = {
     "log_aspect": 0.25,  # hand aspect (width / height) between exp(-x) and exp(x): thinner or stubbier hands
     "shear": 0.2,  # horizontal shear either way
     "elastic": 0.05,  # largest smooth random displacement (share of half the side): new finger shapes
-    # Framed scenes (`draw_scene(framed=...)`): the hand where the finder's crop puts it, which is where Kaggle's
-    # pictures have it (fingers.hands.crop_region was measured on them), as the finder's box moves from hand to hand
-    "framed_log_zoom": 0.15,  # zoom from the source, log-uniform either way
-    "framed_shift": 0.05,  # shift either way, each axis (share of the side)
-    "framed_rotate_deg": 10.0,  # rotation either way (the crop is turned upright by the wrist and middle knuckle)
 }
 
-def draw_scene(n: int, g: torch.Generator, ranges: dict[str, float] | None = None, framed: float = 0.0
-               ) -> dict[str, torch.Tensor]:
-    "The random draws of `n` scenes from `g` alone (on its device); a share `framed` framed as the finder frames hands."
+def draw_scene(n: int, g: torch.Generator, ranges: dict[str, float] | None = None) -> dict[str, torch.Tensor]:
+    "The random draws of `n` scenes, from generator `g` alone (on its device)."
     r = SCENE_RANGES | (ranges or {})
     dev = g.device
     rand = lambda *shape: torch.rand(*shape, generator=g, device=dev)
     u = lambda lo, hi: lo + (hi - lo) * rand(n)
     deg = math.radians(r["rotate_deg"])
-    p = {
+    return {
         "log_height": u(math.log(r["height_min"]), math.log(r["height_max"])), "top": u(r["top_min"], r["top_max"]),
         "cx": u(-r["center_x"], r["center_x"]), "angle": u(-deg, deg),
         "arm": rand(n) < r["arm_p"], "arm_slant": u(-0.35, 0.35), "arm_width": u(0.6, 0.85),
@@ -114,10 +108,6 @@ def draw_scene(n: int, g: torch.Generator, ranges: dict[str, float] | None = Non
         "aspect": torch.exp(u(-r["log_aspect"], r["log_aspect"])), "shear": u(-r["shear"], r["shear"]),
         "elastic": rand(n) * r["elastic"], "elastic_field": torch.randn((n, 2, 5, 5), generator=g, device=dev),
     }
-    if framed == 0: return p                                   # no draws more: the same stream as without framing
-    fdeg, s = math.radians(r["framed_rotate_deg"]), r["framed_shift"]
-    return p | {"framed": rand(n) < framed, "framed_log_zoom": u(-r["framed_log_zoom"], r["framed_log_zoom"]),
-                "framed_shift": torch.stack([u(-s, s), u(-s, s)], 1), "framed_angle": u(-fdeg, fdeg)}
 
 # %% ../nbs/12_scenes.ipynb #302a816c
 def _placement(geo: dict, p: dict, h: int, w: int, w_src: int) -> dict[str, torch.Tensor]:
@@ -127,13 +117,7 @@ def _placement(geo: dict, p: dict, h: int, w: int, w_src: int) -> dict[str, torc
     zoom = torch.exp(p["log_height"]) * h / hand_h
     c_src = torch.stack([geo["cx"], (geo["top"] + geo["bottom"]) / 2], 1)                  # (x, y) in source pixels
     c_out = torch.stack([w / 2 + p["cx"] * w, p["top"] * h + zoom * hand_h / 2], 1)       # where it lands
-    angle = p["angle"]
-    if "framed" in p:                                       # where the source had it (its framing), a little moved
-        f = p["framed"]
-        zoom = torch.where(f, torch.exp(p["framed_log_zoom"]) * h / w_src, zoom)
-        c_out = torch.where(f[:, None], c_src * (h / w_src) + p["framed_shift"] * h, c_out)
-        angle = torch.where(f, p["framed_angle"], angle)
-    cos, sin, a, q = torch.cos(angle), torch.sin(angle), p["aspect"].sqrt(), p["shear"]
+    cos, sin, a, q = torch.cos(p["angle"]), torch.sin(p["angle"]), p["aspect"].sqrt(), p["shear"]
     zero = torch.zeros_like(a)
     # out = zoom * R @ S @ (src - c_src) + c_out, with S = [[a, q], [0, 1/a]] (aspect a^2, shear q)
     S = torch.stack([torch.stack([a, q], 1), torch.stack([zero, 1 / a], 1)], 1)
@@ -307,7 +291,6 @@ class Recipe:
     scenes: float = 0.7  # share put into new scenes
     drawn_hands: float = 0.35  # share replaced by drawn hands
     thumbs: float = 0.3  # share of composed thumbless hands given a thumb
-    framed: float = 0.0  # share of composed scenes framed as the finder frames a hand (`draw_scene`)
 
 def training_batch(
     data: TrainingImages,  # the training split
@@ -325,7 +308,7 @@ def training_batch(
     k = int(round(recipe.drawn_hands * n)) if drawn is not None and len(drawn) else 0
     picks = torch.randint(max(len(drawn), 1) if drawn is not None else 1, (k,), generator=g, device=g.device)
     composed = torch.rand(n, generator=g, device=g.device) < recipe.scenes
-    scene, thumb = draw_scene(n, g, framed=recipe.framed), draw_thumb(n, g, recipe.thumbs)
+    scene, thumb = draw_scene(n, g), draw_thumb(n, g, recipe.thumbs)
     shape, ranges = tuple(data.half.shape[1:]), at_half_resolution(AUGMENT_RANGES)
     camera = pick_rows(composed, draw_params(n, shape, recipe.augment, g, ranges | ON_SCENES),
                        draw_params(n, shape, recipe.augment, g, ranges))

@@ -243,7 +243,7 @@ def start_run(cfg: TrainConfig, out: str | os.PathLike, resume: bool = False, da
     drawn = None
     if cfg.drawn_hands > 0:
         drawn = TrainingImages.from_images(*drawn_hand_set(drawn_hands_for(len(train_idx)), cfg.seed), device)
-    recipe = Recipe(cfg.augment, cfg.scenes, cfg.drawn_hands, cfg.thumbs, cfg.framed)
+    recipe = Recipe(cfg.augment, cfg.scenes, cfg.drawn_hands, cfg.thumbs)
     run = Run(cfg, Path(out), device, rank, world, model, model, opt, sched, steps, train, drawn, recipe, teacher,
               torch.from_numpy(images[val_idx])[:, None], labels[val_idx], data.meta["source_checksum"])
     if ckpt is not None: restore(run, ckpt)
