@@ -56,11 +56,6 @@ def worker_pids(server: LiveServer) -> list[int]:
     return [int(c) for c in children if "spawn_main" in Path(f"/proc/{c}/cmdline").read_text(errors="replace")]
 
 
-def serving(server: LiveServer) -> bool:
-    try: return httpx.get(server.url + "/ready", timeout=2).status_code == 200
-    except httpx.HTTPError: return False
-
-
 def health_ok(server: LiveServer) -> float:
     "The time /health takes; it must answer 200 (how fast is bench/faults.py's to say: timing is not a test)."
     t = time.perf_counter()
@@ -220,8 +215,8 @@ def under_load(url: str, clients: int = 4, **kw):
 def test_a_dead_or_stopped_worker_is_replaced_under_load(model, how):
     "kill -9 or SIGSTOP one of two workers under load: a new one takes its place; only its in-flight requests fail."
     with LiveServer(model, args=("--workers", "2")) as s:
+        said = s.printed_until("serving on http://127.0.0.1:")   # both workers up, as the supervisor says
         before = wait_for(lambda: len(worker_pids(s)) == 2 and worker_pids(s))
-        wait_for(lambda: serving(s))
         with under_load(s.url) as results:
             wait_for(lambda: len(results) >= 20)
             os.kill(before[0], how)
@@ -233,7 +228,7 @@ def test_a_dead_or_stopped_worker_is_replaced_under_load(model, how):
         assert len(lost) <= 8, lost        # a client's request in flight, and one queued for the lost worker's socket
         assert results[-30:] == [200] * 30, results[seen:]
         assert before[1] in after
-        out = _stop_and_read(s)
+        out = said + _stop_and_read(s)
     assert "starting another" in out and "serving on http://127.0.0.1:" in out, out
 
 
