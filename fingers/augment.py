@@ -12,7 +12,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .core import border_pixels, flip_label
+from .core import HAND_MASK, border_pixels, flip_label
 
 # %% auto #0
 __all__ = ['AUGMENT_RANGES', 'gaussian_blur', 'hand_mask', 'hand_flip', 'draw_params', 'apply_augment', 'augment_batch',
@@ -51,10 +51,11 @@ def gaussian_blur(x: torch.Tensor, sigma: torch.Tensor, radius: int = 5) -> torc
 # %% ../nbs/11_augment.ipynb #823f9292
 def hand_mask(x: torch.Tensor) -> torch.Tensor:
     "A soft mask (N x 1 x H x W in [0, 1]) of the bright hand: smoothed pixels above a per-image threshold."
-    s = gaussian_blur(x, torch.full((x.shape[0],), 1.5, device=x.device))
-    q = torch.quantile(s.flatten(1), torch.tensor([0.5, 0.99], device=x.device, dtype=x.dtype), dim=1)
-    t = (q[0] + 0.45 * (q[1] - q[0]))[:, None, None, None]
-    return torch.sigmoid((s - t) * (255 / 6))
+    r = HAND_MASK
+    s = gaussian_blur(x, torch.full((x.shape[0],), r["sigma"], device=x.device))
+    q = torch.quantile(s.flatten(1), torch.tensor(r["quantiles"], device=x.device, dtype=x.dtype), dim=1)
+    t = (q[0] + r["level"] * (q[1] - q[0]))[:, None, None, None]
+    return torch.sigmoid((s - t) * (255 / r["softness"]))
 
 # %% ../nbs/11_augment.ipynb #14480fec
 def hand_flip(images: torch.Tensor, labels: torch.Tensor,

@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 
 # %% auto #0
-__all__ = ['SIZE', 'CLASSES', 'PROGRESS_FILE', 'FingersError', 'one_line', 'class_index', 'finger_count', 'hand_side',
-           'finger_counts', 'is_right', 'flip_label', 'border_pixels', 'softmax', 'NoSpaceError', 'write_failed',
-           'check_regular', 'atomic_path', 'atomic_write', 'write_json', 'check_writable', 'output_files',
-           'save_figure', 'require', 'ProgressFile']
+__all__ = ['SIZE', 'CLASSES', 'HAND_MASK', 'PROGRESS_FILE', 'FingersError', 'one_line', 'class_index', 'finger_count',
+           'hand_side', 'finger_counts', 'is_right', 'flip_label', 'border_pixels', 'softmax', 'NoSpaceError',
+           'write_failed', 'check_regular', 'atomic_path', 'atomic_write', 'write_json', 'check_writable',
+           'output_files', 'save_figure', 'require', 'ProgressFile']
 
 # %% ../nbs/00_core.ipynb #0d23a02d
 SIZE = 128  # the side of every image the model takes, in pixels, as in the data set
@@ -79,6 +79,16 @@ def border_pixels(x, width: int = 4):
     if isinstance(x, np.ndarray): return np.concatenate(flat, -1)
     import torch  # only reached with a tensor, so torch is installed
     return torch.cat(flat, -1)
+
+# The bright hand's soft mask, one recipe for `fingers.augment.hand_mask` (PyTorch, training) and
+# `fingers.robustness.hand_mask` (numpy, evaluation): blurred, then cut between the picture's dark and bright levels
+HAND_MASK = {
+    "sigma": 1.5,  # Gaussian blur first (pixels)
+    "quantiles": (0.5, 0.99),  # the dark (background) and bright (hand) levels: these quantiles of the blurred picture
+    "level": 0.45,  # the threshold: this share of the way from the dark level to the bright one
+    "softness": 6.0,  # the sigmoid's scale around it, in 8-bit levels
+}
+
 
 # %% ../nbs/00_core.ipynb #95b18fb8
 def softmax(logits: np.ndarray) -> np.ndarray:

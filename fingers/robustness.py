@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-from .core import border_pixels
+from .core import HAND_MASK, border_pixels
 
 # %% auto #0
 __all__ = ['CORRUPTIONS', 'SEEN_IN_TRAINING', 'UNSEEN_IN_TRAINING', 'SEVERITIES', 'hand_mask', 'brightness', 'contrast', 'gamma',
@@ -48,10 +48,11 @@ def _warp(x: np.ndarray, angle_deg: np.ndarray, scale: np.ndarray, shift: np.nda
 
 def hand_mask(x: np.ndarray) -> np.ndarray:
     "A soft mask (N x H x W in [0, 1]) of the bright hand: smoothed pixels above a per-image threshold."
-    s = _blur(x.astype(np.float64), 1.5)
-    lo, hi = np.percentile(s, 50, axis=(1, 2)), np.percentile(s, 99, axis=(1, 2))
-    t = (lo + 0.45 * (hi - lo))[:, None, None]
-    return 1 / (1 + np.exp(-(s - t) / 6))
+    r = HAND_MASK
+    s = _blur(x.astype(np.float64), r["sigma"])
+    lo, hi = (np.percentile(s, 100 * q, axis=(1, 2)) for q in r["quantiles"])
+    t = (lo + r["level"] * (hi - lo))[:, None, None]
+    return 1 / (1 + np.exp(-(s - t) / r["softness"]))
 
 # %% ../nbs/21_robustness.ipynb #172545c6
 def _u8(x: np.ndarray) -> np.ndarray: return np.clip(np.rint(x), 0, 255).astype(np.uint8)
