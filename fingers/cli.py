@@ -230,14 +230,15 @@ def _training_params(params: str, param: list | None) -> tuple[Path, dict[str, A
         overrides["data"] = str(Path(data).resolve())
     return find_params(params), overrides
 
-def _check_training(cfg, out: Path, resume: bool) -> None:
-    "Check a training run before it starts; PyTorch is loaded only for a checkpoint to resume or a named device."
+def _check_training(cfg, out: Path, resume: bool):
+    "Check a training run before it starts; its data. PyTorch is loaded only for a checkpoint to resume or a device."
     from fingers.config import CHECKPOINT, check_run
     data = check_run(cfg, out, resume)
     if (resume and (Path(out) / CHECKPOINT).exists()) or cfg.device not in ("auto", "cpu"):
         from fingers.train import check_resume, pick_device
         pick_device(cfg.device)
         if resume: check_resume(cfg, out, data)
+    return data
 
 @command(
     "fingers fit --out runs/fit -p epochs 3",
@@ -253,10 +254,10 @@ def fit(*, out: Path,  # run folder: checkpoint.pt every epoch, then model.pt an
     params_path, overrides = _training_params(params, param)
     cfg, _ = load_params(params_path, **overrides)
     require("train", "torch")
-    _check_training(cfg, out, resume)
+    data = _check_training(cfg, out, resume)
     from fingers.model import save_model
     from fingers.train import fit as fit_model
-    res = fit_model(cfg, out, resume=resume)
+    res = fit_model(cfg, out, resume=resume, data=data)              # the data the check loaded: read once
     if int(os.environ.get("RANK", "0")) == 0:
         save_model(res.model, res.out / "model.pt")
         write_json(res.out / "history.json", res.history)
