@@ -28,14 +28,15 @@ def body(source: str) -> tuple[int, tuple[str, ...]]:
 
 def exported_cells(root: Path = ROOT) -> dict[tuple[str, ...], tuple[str, int]]:
     "Each exported cell's lines -> (its module's file, the line offset from the cell to the module)."
-    cells = {}
+    cells, notebooks = {}, {}
     for module in sorted((root / "fingers").glob("*.py")):
         lines = [line.rstrip() for line in module.read_text().split("\n")]
         for at, line in enumerate(lines, start=1):                   # `at`: the marker's line number
             if not (m := MARKER.match(line)): continue
-            nb = json.loads((root / "nbs" / m["nb"]).read_text())
-            cell = next((c for c in nb["cells"] if c.get("id") == m["id"]), None)
-            if cell is None: continue
+            if m["nb"] not in notebooks:                             # each notebook read once: {cell id: cell}
+                nb = json.loads((root / "nbs" / m["nb"]).read_text())
+                notebooks[m["nb"]] = {c.get("id"): c for c in nb["cells"]}
+            if (cell := notebooks[m["nb"]].get(m["id"])) is None: continue
             d, code = body("".join(cell["source"]))
             if tuple(lines[at:at + len(code)]) == code:              # the module holds the cell as it is
                 cells[code] = (str(module), at - d)
